@@ -1,0 +1,1 @@
+"""agentkit: tool-using AI agents on the xAI Grok API."""

@@ -1,0 +1,390 @@
+"""Every exception agentkit raises, under one root.
+
+```
+AgentKitError
+├── UserError                       developer misuse: fix the code or the configuration
+│   ├── ConfigurationError          a missing key, a bad base URL, a bad option
+│   └── ToolDefinitionError         a function that cannot become a tool
+├── APIError                        the server or the network failed us
+│   ├── APIConnectionError          could not connect, or the connection broke
+│   │   └── APITimeoutError         a connect, read, write or pool timeout
+│   ├── APIResponseValidationError  the server answered something we cannot parse
+│   ├── APIStreamError              an error event inside a 200 event stream
+│   └── APIStatusError              a 4xx/5xx answer, one subclass per status
+│       ├── BadRequestError (400), AuthenticationError (401), PermissionDeniedError (403)
+│       ├── NotFoundError (404), ConflictError (409), GoneError (410)
+│       ├── UnprocessableEntityError (422), InternalServerError (5xx)
+│       └── RateLimitError (429)
+│           └── QuotaExceededError  credits or the spending limit are exhausted: never retried
+├── ModelRetry                      "try again" sent back to the model, with a hint
+│   └── ToolRetry                   raised by a tool
+├── ToolError                       a tool call that failed; fed back to the model
+│   ├── ToolArgumentsError          the model's arguments do not validate
+│   └── ToolTimeoutError            the tool ran past its timeout
+└── AgentRunError                   a run that cannot go on; carries the messages so far
+    ├── MaxTurnsExceeded
+    ├── UsageLimitExceeded
+    ├── ToolRetriesExceeded
+    └── OutputValidationError       the final answer never validated
+```
+
+Messages say what went wrong and what to do. No message ever contains an API key: the
+client never puts one in, and `redact` scrubs any that a server echoes back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APIStreamError",
+    "APITimeoutError",
+    "AgentKitError",
+    "AgentRunError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "GoneError",
+    "InternalServerError",
+    "MaxTurnsExceeded",
+    "ModelRetry",
+    "NotFoundError",
+    "OutputValidationError",
+    "PermissionDeniedError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "ToolArgumentsError",
+    "ToolDefinitionError",
+    "ToolError",
+    "ToolRetriesExceeded",
+    "ToolRetry",
+    "ToolTimeoutError",
+    "UnprocessableEntityError",
+    "UsageLimitExceeded",
+    "UserError",
+    "make_status_error",
+    "redact",
+]
+
+# Bearer tokens and the key shapes of the providers we serve (xAI, OpenAI, OpenRouter).
+_SECRET_PATTERNS = re.compile(
+    r"(?i)(bearer\s+)[A-Za-z0-9._\-]{8,}|\b(xai|sk|sk-or(-v1)?)-[A-Za-z0-9_\-]{12,}"
+)
+
+
+def redact(text: str, secrets: Sequence[str] = ()) -> str:
+    """Return `text` with bearer tokens, key-shaped strings and the given secrets masked."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[REDACTED]")
+
+    def _mask(match: re.Match[str]) -> str:
+        return f"{match.group(1)}[REDACTED]" if match.group(1) else "[REDACTED]"
+
+    return _SECRET_PATTERNS.sub(_mask, text)
+
+
+class AgentKitError(Exception):
+    """The root of every exception agentkit raises."""
+
+
+class UserError(AgentKitError):
+    """The code or configuration using agentkit is wrong; the message says how to fix it."""
+
+
+class ConfigurationError(UserError):
+    """A client or agent was configured with a missing or invalid setting."""
+
+
+class ToolDefinitionError(UserError):
+    """A function cannot be turned into a tool (missing annotation, `*args`, bad name...)."""
+
+
+class APIError(AgentKitError):
+    """A request to the model server failed.
+
+    Attributes:
+        message: What happened, in words.
+        method: The HTTP method of the failed request, when known.
+        url: The URL of the failed request (never carries credentials), when known.
+    """
+
+    def __init__(self, message: str, *, method: str | None = None, url: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.url = url
+
+
+class APIConnectionError(APIError):
+    """The connection could not be made, or broke before the answer was complete."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The server did not answer within the timeout."""
+
+
+class APIResponseValidationError(APIError):
+    """The server answered with a body that is not what the API promises.
+
+    Attributes:
+        status_code: The HTTP status of the answer.
+        body: The raw body text (cut to 2,000 characters).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: str,
+        method: str | None = None,
+        url: str | None = None,
+    ):
+        super().__init__(message, method=method, url=url)
+        self.status_code = status_code
+        self.body = body[:2000]
+
+
+class APIStatusError(APIError):
+    """The server answered with an error status.
+
+    Attributes:
+        status_code: The HTTP status.
+        code: The provider's error code (`"invalid_api_key"`, xAI's gRPC phrases...), if any.
+        body: The parsed JSON body, or the raw text when it was not JSON.
+        request_id: The provider's request id from the headers, if any.
+        retry_after: Seconds the server asked us to wait, if it said.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: str | None = None,
+        body: Any = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ):
+        super().__init__(message, method=method, url=url)
+        self.status_code = status_code
+        self.code = code
+        self.body = body
+        self.request_id = request_id
+        self.retry_after = retry_after
+
+
+class BadRequestError(APIStatusError):
+    """400: an invalid argument, an unsupported parameter, or (on xAI) a wrong API key."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the Authorization header is missing or invalid."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key or team may not use this endpoint or model."""
+
+
+class NotFoundError(APIStatusError):
+    """404: unknown model, route or id."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the server's state; retried."""
+
+
+class GoneError(APIStatusError):
+    """410: the feature was removed (xAI's Live Search `search_parameters`)."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the body could not be deserialised into the request type."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests; retried after `retry_after` or a backoff."""
+
+
+class QuotaExceededError(RateLimitError):
+    """429 because credits or the monthly spending limit are exhausted; never retried."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the server failed; retried."""
+
+
+class APIStreamError(APIStatusError):
+    """The server sent an error event inside a 200 event stream.
+
+    `status_code` is the status the event names (or 200 when it names none).
+    """
+
+
+class ModelRetry(AgentKitError):
+    """Ask the model to try again; the message is sent to it as the reason."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class ToolRetry(ModelRetry):
+    """Raised by a tool to ask the model to call again with better arguments."""
+
+
+class ToolError(AgentKitError):
+    """A tool call failed in a way the model should hear about.
+
+    Attributes:
+        tool_name: The tool's name.
+    """
+
+    def __init__(self, message: str, *, tool_name: str):
+        super().__init__(message)
+        self.message = message
+        self.tool_name = tool_name
+
+
+class ToolArgumentsError(ToolError):
+    """The model's arguments for a tool are not valid JSON or do not validate.
+
+    Attributes:
+        errors: One entry per bad field: `{"loc": "days", "msg": "...", "input": ...}`.
+    """
+
+    def __init__(self, message: str, *, tool_name: str, errors: Sequence[Mapping[str, Any]] = ()):
+        super().__init__(message, tool_name=tool_name)
+        self.errors = [dict(error) for error in errors]
+
+
+class ToolTimeoutError(ToolError):
+    """A tool ran past its `timeout`."""
+
+
+class AgentRunError(AgentKitError):
+    """An agent run stopped before it could finish.
+
+    Attributes:
+        messages: The conversation up to the failure, so nothing is lost.
+    """
+
+    def __init__(self, message: str, *, messages: Sequence[Mapping[str, Any]] = ()):
+        super().__init__(message)
+        self.message = message
+        self.messages = [dict(m) for m in messages]
+
+
+class MaxTurnsExceeded(AgentRunError):
+    """The run used `max_turns` model requests without reaching a final answer."""
+
+
+class UsageLimitExceeded(AgentRunError):
+    """A `UsageLimits` cap (requests, tokens, tool calls or cost) would be passed."""
+
+
+class ToolRetriesExceeded(AgentRunError):
+    """A tool failed more times than its retry budget allows."""
+
+
+class OutputValidationError(AgentRunError):
+    """The model's final answer did not validate within `output_retries`.
+
+    Attributes:
+        raw_text: The last answer the model gave, as it gave it.
+        errors: The validation errors of that answer.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        raw_text: str,
+        errors: Sequence[Mapping[str, Any]] = (),
+        messages: Sequence[Mapping[str, Any]] = (),
+    ):
+        super().__init__(message, messages=messages)
+        self.raw_text = raw_text
+        self.errors = [dict(error) for error in errors]
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    410: GoneError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+_QUOTA_WORDS = ("credit", "spending limit", "quota", "billing", "insufficient_quota")
+
+
+def make_status_error(
+    status_code: int,
+    body: Any,
+    *,
+    request_id: str | None = None,
+    retry_after: float | None = None,
+    method: str | None = None,
+    url: str | None = None,
+    stream_event: bool = False,
+) -> APIStatusError:
+    """Map a status and an error body (xAI flat, OpenAI nested, or text) to the right class."""
+    code, text = _error_code_and_text(body)
+    if stream_event:
+        cls: type[APIStatusError] = APIStreamError
+    elif status_code >= 500:
+        cls = InternalServerError
+    else:
+        cls = _STATUS_CLASSES.get(status_code, APIStatusError)
+    if cls is RateLimitError and any(w in f"{code} {text}".lower() for w in _QUOTA_WORDS):
+        cls = QuotaExceededError
+    parts = [f"{'stream error' if stream_event else 'HTTP'} {status_code}"]
+    if code:
+        parts.append(f"[{code}]")
+    parts.append(text or "(no error message in the response body)")
+    if request_id:
+        parts.append(f"(request id {request_id})")
+    return cls(
+        redact(" ".join(parts)),
+        status_code=status_code,
+        code=code,
+        body=body,
+        request_id=request_id,
+        retry_after=retry_after,
+        method=method,
+        url=url,
+    )
+
+
+def _error_code_and_text(body: Any) -> tuple[str | None, str]:
+    """Read `(code, message)` from any error body shape the providers send."""
+    if isinstance(body, str):
+        return None, body.strip()[:500]
+    if not isinstance(body, Mapping):
+        return None, "" if body is None else str(body)[:500]
+    error = body.get("error")
+    if isinstance(error, Mapping):  # OpenAI, OpenRouter, Groq: {"error": {...}}
+        code = error.get("code") or error.get("type")
+        text = str(error.get("message") or "")
+        metadata = error.get("metadata")
+        if isinstance(metadata, Mapping) and metadata.get("raw"):
+            text = f"{text}: {metadata['raw']}" if text else str(metadata["raw"])
+        return (None if code is None else str(code)), text
+    # xAI: {"code": "...", "error": "..."}; some replies carry only one of the two.
+    code = body.get("code")
+    text = error if isinstance(error, str) else str(body.get("message") or body.get("detail") or "")
+    return (None if code is None else str(code)), text
