@@ -1,0 +1,205 @@
+"""Streams that own their HTTP response: SSE bytes -> typed chunks -> (for chat) one message."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncGenerator
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .._accumulate import ChatAccumulator
+from .._http import HTTPStream
+from .._sse import ServerSentEvent, SSEDecoder
+from ..errors import APIConnectionError, APIResponseValidationError, make_status_error
+from ..types.chat import ChatCompletion, ChatCompletionChunk
+from ..types.endpoints import Completion
+
+__all__ = ["AsyncStream", "ChatStream", "CompletionStream"]
+
+ItemT = TypeVar("ItemT", bound=BaseModel)
+
+
+class AsyncStream(Generic[ItemT]):
+    """An async iterator of typed events read from one streaming response.
+
+    It owns the response: reading to the end, `aclose()`, or leaving `async with` releases
+    the connection. Errors sent inside the stream raise `APIStreamError`; a stream cut before
+    it finished raises `APIConnectionError`.
+    """
+
+    _item_type: type[ItemT]
+
+    def __init__(self, response: HTTPStream) -> None:
+        self._response = response
+        self._decoder = SSEDecoder()
+        self._buffered: list[ItemT] = []
+        self._iterator = self._items()
+        self._done = False
+        self._closed = False
+
+    async def _prime(self) -> None:
+        """Read up to the first event before handing the stream out, so that a failure that
+        happens before anything was yielded can still be retried."""
+        with contextlib.suppress(StopAsyncIteration):
+            self._buffered.append(await self._iterator.__anext__())
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> ItemT:
+        if self._buffered:
+            item = self._buffered.pop(0)
+        else:
+            try:
+                item = await self._iterator.__anext__()
+            except BaseException:
+                await self.aclose()
+                raise
+        self._on_item(item)
+        return item
+
+    def _on_item(self, item: ItemT) -> None:
+        """Hook for subclasses that fold items into a result."""
+
+    def _is_complete(self) -> bool:
+        return self._done
+
+    async def _items(self) -> AsyncGenerator[ItemT, None]:
+        async for raw in self._response.iter_bytes():
+            for event in self._decoder.feed(raw):
+                item = self._parse(event)
+                if self._done:
+                    return
+                if item is not None:
+                    yield item
+        for event in self._decoder.flush():
+            item = self._parse(event)
+            if self._done:
+                return
+            if item is not None:
+                yield item
+        if not self._is_complete():
+            raise APIConnectionError(
+                "the event stream ended before the response was complete "
+                "(no [DONE] and no finish_reason): the connection was cut or the server failed"
+            )
+
+    def _parse(self, event: ServerSentEvent) -> ItemT | None:
+        data = event.data
+        if data == "[DONE]":
+            self._done = True
+            return None
+        if event.event == "error":
+            raise _stream_error(_loads_or_text(data))
+        if '"error"' in data:
+            payload = _loads_or_text(data)
+            if isinstance(payload, dict) and payload.get("error"):
+                raise _stream_error(payload)
+        try:
+            return self._item_type.model_validate_json(data)
+        except ValidationError as error:
+            raise APIResponseValidationError(
+                f"a stream event is not a valid {self._item_type.__name__}: "
+                f"{_first_error(error)}; event data: {data[:200]!r}",
+                status_code=200,
+                body=data,
+            ) from None
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._iterator.aclose()
+        await self._response.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class ChatStream(AsyncStream[ChatCompletionChunk]):
+    """A streamed chat completion that also assembles the final answer as it goes.
+
+    ```python
+    async with await client.chat.completions.create(..., stream=True) as stream:
+        async for chunk in stream:
+            print(chunk.choices[0].delta.content or "", end="")
+        completion = await stream.final()
+    ```
+    """
+
+    _item_type = ChatCompletionChunk
+
+    def __init__(self, response: HTTPStream) -> None:
+        super().__init__(response)
+        self._accumulator = ChatAccumulator()
+
+    def _on_item(self, item: ChatCompletionChunk) -> None:
+        self._accumulator.add(item)
+
+    def _is_complete(self) -> bool:
+        return self._done or self._accumulator.finished
+
+    def current(self) -> ChatCompletion:
+        """The answer assembled from the chunks read so far."""
+        return self._accumulator.completion()
+
+    async def final(self) -> ChatCompletion:
+        """Read the rest of the stream and return the whole answer, as a non-streamed call
+        would have: text, reasoning, every tool call with its full arguments, usage."""
+        async for _ in self:
+            pass
+        return self._accumulator.completion()
+
+
+class CompletionStream(AsyncStream[Completion]):
+    """A streamed legacy text completion; each item carries a piece of `choices[0].text`."""
+
+    _item_type = Completion
+
+    def __init__(self, response: HTTPStream) -> None:
+        super().__init__(response)
+        self._finished = False
+
+    def _on_item(self, item: Completion) -> None:
+        if any(choice.finish_reason for choice in item.choices):
+            self._finished = True
+
+    def _is_complete(self) -> bool:
+        return self._done or self._finished
+
+
+def _loads_or_text(data: str) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data
+
+
+def _stream_error(payload: Any) -> Exception:
+    status = 200
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(error, dict):
+        for key in ("status_code", "status", "code"):
+            value = error.get(key)
+            if isinstance(value, int) and 100 <= value <= 599:
+                status = value
+                break
+    return make_status_error(status, payload, stream_event=True)
+
+
+def _first_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"]) or "(body)"
+    return f"{location}: {first['msg']}"
