@@ -201,6 +201,11 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
         method, url = request.method, str(request.url)
         response_headers = dict(response.headers)
         status = response.status_code
+        # The body is handed on decoded, so its encoding and length headers no longer hold.
+        passed_headers = [
+            (k, v) for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
         if "text/event-stream" not in content_type:
             data = await response.aread()
             await response.aclose()
@@ -208,7 +213,7 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
                 Interaction.build(method, url, body, status, response_headers, data, secret)
             )
             return httpx2.Response(
-                status, headers=response.headers, content=data, request=request,
+                status, headers=passed_headers, content=data, request=request,
                 extensions=response.extensions,
             )
         cassette = self._cassette
@@ -216,7 +221,7 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
         async def tee() -> AsyncIterator[bytes]:
             parts: list[bytes] = []
             try:
-                async for chunk in response.aiter_raw():
+                async for chunk in response.aiter_bytes():
                     parts.append(chunk)
                     yield chunk
             finally:
@@ -227,7 +232,7 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
                 )
 
         return httpx2.Response(
-            status, headers=response.headers, stream=_AsyncStream(tee()), request=request,
+            status, headers=passed_headers, stream=_AsyncStream(tee()), request=request,
             extensions=response.extensions,
         )
 
