@@ -617,3 +617,21 @@ async def test_cancelling_a_stream_releases_it() -> None:
         await stream.aclose()  # closing twice is harmless
         with anyio.fail_after(1), pytest.raises(StopAsyncIteration):
             await stream.__anext__()
+
+
+class _HangingAfterDone(httpx2.AsyncByteStream):
+    async def __aiter__(self):  # type: ignore[no-untyped-def]
+        yield b'data: {"id":"s","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"done"},"finish_reason":"stop"}]}\n\n'
+        yield b"data: [DONE]\n\n"
+        await anyio.sleep_forever()
+
+
+@pytest.mark.anyio
+async def test_a_server_that_keeps_the_stream_open_after_done_does_not_hang_us() -> None:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, stream=_HangingAfterDone())
+
+    async with make_client(handler) as client:
+        with anyio.fail_after(3):
+            stream = await client.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}], stream=True)
+            assert (await stream.final()).message.content == "done"

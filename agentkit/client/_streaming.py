@@ -8,6 +8,7 @@ from collections.abc import AsyncGenerator
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
+import anyio
 from pydantic import BaseModel, ValidationError
 
 from .._accumulate import ChatAccumulator
@@ -20,6 +21,8 @@ from ..types.endpoints import Completion
 __all__ = ["AsyncStream", "ChatStream", "CompletionStream"]
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
+
+_DRAIN_SECONDS = 0.5
 
 
 class AsyncStream(Generic[ItemT]):
@@ -68,17 +71,26 @@ class AsyncStream(Generic[ItemT]):
         return self._done
 
     async def _items(self) -> AsyncGenerator[ItemT, None]:
-        async for raw in self._response.iter_bytes():
+        chunks = self._response.iter_bytes()
+        async for raw in chunks:
             for event in self._decoder.feed(raw):
                 item = self._parse(event)
-                if self._done:
-                    return
                 if item is not None:
                     yield item
+                elif self._done:
+                    break
+            if self._done:
+                break
+        if self._done:
+            # Read the few bytes after [DONE] to the end of the body: a response closed early
+            # loses its keep-alive connection. A server that keeps the stream open after
+            # [DONE] gets a moment, then the connection is dropped instead of waited on.
+            with anyio.move_on_after(_DRAIN_SECONDS):
+                async for _ in chunks:
+                    pass
+            return
         for event in self._decoder.flush():
             item = self._parse(event)
-            if self._done:
-                return
             if item is not None:
                 yield item
         if not self._is_complete():
