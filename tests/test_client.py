@@ -635,3 +635,41 @@ async def test_a_server_that_keeps_the_stream_open_after_done_does_not_hang_us()
         with anyio.fail_after(3):
             stream = await client.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}], stream=True)
             assert (await stream.final()).message.content == "done"
+
+
+def _awkward_body() -> bytes:
+    chunk = '{"id":"s","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":%s%s}]}'
+    events = [
+        ": keep-alive",
+        "data: " + chunk % ('{"role":"assistant","content":""}', ""),
+        "data: " + chunk % ("{}", ""),  # an empty keep-alive delta
+        "data: " + chunk % ('{"content":"Ol\\u00e1 "}', ""),
+        ": OPENROUTER PROCESSING",
+        "data: " + chunk % ('{"content":"mundo 😊"}', ""),
+        "data: " + chunk % ("{}", ',"finish_reason":"stop"'),
+    ]
+    return "\r\n\r\n".join(events).encode() + b"\r\n\r\n"  # CRLF endings, no [DONE]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 64])
+async def test_awkward_stream_reads_assemble_the_same_message(size: int) -> None:
+    body = _awkward_body()
+
+    async def pieces() -> Any:
+        for i in range(0, len(body), size):
+            yield body[i : i + size]
+
+    class Pieces(httpx2.AsyncByteStream):
+        async def __aiter__(self):  # type: ignore[no-untyped-def]
+            async for piece in pieces():
+                yield piece
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, stream=Pieces())
+
+    async with make_client(handler) as client:
+        stream = await client.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}], stream=True)
+        completion = await stream.final()
+    assert completion.message.content == "Olá mundo 😊"
+    assert completion.choices[0].finish_reason == "stop"
