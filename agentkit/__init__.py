@@ -42,6 +42,7 @@ from .errors import (
     UsageLimitExceeded,
     UserError,
 )
+from .tool import Tool, Toolset, serialize_result, tool
 from .types import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage, ToolCall, Usage
 from .usage import RunUsage, UsageLimits
 
@@ -81,6 +82,7 @@ __all__ = [
     "RetryPolicy",
     "RunContext",
     "RunUsage",
+    "Tool",
     "ToolArgumentsError",
     "ToolCall",
     "ToolDefinitionError",
@@ -88,10 +90,13 @@ __all__ = [
     "ToolRetriesExceeded",
     "ToolRetry",
     "ToolTimeoutError",
+    "Toolset",
     "UnprocessableEntityError",
     "Usage",
     "UsageLimitExceeded",
     "UsageLimits",
     "UserError",
     "__version__",
+    "serialize_result",
+    "tool",
 ]
