@@ -5,9 +5,13 @@ Users import from here; the names below are the public API.
 
 from __future__ import annotations
 
+from pathlib import Path as _Path
+
 from ._http import RecordingTransport, ReplayMismatchError, ReplayTransport
 from ._retry import RetryPolicy
+from ._run import ChatModel, ClientModel, RunResult, StreamedResponse
 from ._version import __version__
+from .agent import Agent, AgentStream
 from .client import AsyncStream, ChatStream, CompletionStream, GrokClient, Provider
 from .context import RunContext
 from .errors import (
@@ -42,6 +46,17 @@ from .errors import (
     UsageLimitExceeded,
     UserError,
 )
+from .events import (
+    AgentEvent,
+    FinalResult,
+    PartialOutput,
+    ReasoningDelta,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+)
+from .output import OutputMode
+from .profiles import ModelProfile, profile_for
 from .tool import Tool, Toolset, serialize_result, tool
 from .types import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage, ToolCall, Usage
 from .usage import RunUsage, UsageLimits
@@ -53,38 +68,53 @@ __all__ = [
     "APIStatusError",
     "APIStreamError",
     "APITimeoutError",
+    "Agent",
+    "AgentEvent",
     "AgentKitError",
     "AgentRunError",
+    "AgentStream",
     "AsyncStream",
     "AuthenticationError",
     "BadRequestError",
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatCompletionMessage",
+    "ChatModel",
     "ChatStream",
+    "ClientModel",
     "CompletionStream",
     "ConfigurationError",
     "ConflictError",
+    "FinalResult",
     "GoneError",
     "GrokClient",
     "InternalServerError",
     "MaxTurnsExceeded",
+    "ModelProfile",
     "ModelRetry",
     "NotFoundError",
+    "OutputMode",
     "OutputValidationError",
+    "PartialOutput",
     "PermissionDeniedError",
     "Provider",
     "QuotaExceededError",
     "RateLimitError",
+    "ReasoningDelta",
     "RecordingTransport",
     "ReplayMismatchError",
     "ReplayTransport",
     "RetryPolicy",
     "RunContext",
+    "RunResult",
     "RunUsage",
+    "StreamedResponse",
+    "TextDelta",
     "Tool",
     "ToolArgumentsError",
     "ToolCall",
+    "ToolCallFinished",
+    "ToolCallStarted",
     "ToolDefinitionError",
     "ToolError",
     "ToolRetriesExceeded",
@@ -97,6 +127,15 @@ __all__ = [
     "UsageLimits",
     "UserError",
     "__version__",
+    "profile_for",
     "serialize_result",
     "tool",
 ]
+
+# The wheel ships the bundled tools and examples inside the package (agentkit/tools,
+# agentkit/examples); a source checkout keeps them beside it (tools/, examples/). Let the
+# checkout import them under the same names, so tests and `python examples/x.py` agree with
+# an installed wheel.
+_checkout = _Path(__file__).resolve().parent.parent
+if not (_Path(__file__).parent / "tools").is_dir() and (_checkout / "tools" / "__init__.py").is_file():
+    __path__.append(str(_checkout))

@@ -114,6 +114,8 @@ class APIError(AgentKitError):
         message: What happened, in words.
         method: The HTTP method of the failed request, when known.
         url: The URL of the failed request (never carries credentials), when known.
+        messages: When the failure ended an agent run, the conversation up to it (so it can
+            be sent again as `message_history`); empty otherwise.
     """
 
     def __init__(self, message: str, *, method: str | None = None, url: str | None = None):
@@ -121,6 +123,7 @@ class APIError(AgentKitError):
         self.message = message
         self.method = method
         self.url = url
+        self.messages: list[dict[str, Any]] = []
 
 
 class APIConnectionError(APIError):
