@@ -1,0 +1,410 @@
+"""One chat-completion request, read: the question, the tools, the results, the feedback.
+
+Pure and stdlib only. The policy decides what to say; this module only reads the request body
+(as a client sent it, possibly malformed) into what the decision needs, each part computed on
+first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._evidence import Evidence, content_words, parse_field_errors
+from ._fill import parameter_kind
+
+__all__ = ["Conversation", "Result", "Tool", "ToolWords", "loads", "text_of"]
+
+_FINAL_WORDS = frozenset({"answer", "result", "output", "response"})
+_FINAL_VERBS = frozenset({"submit", "return", "give", "provide", "send", "emit", "produce"})
+_FINAL_NAMES = frozenset({"answer", "respond", "output", "final", "result", "finish", "done"})
+_NAME_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_KEY_VALUE_LINE = re.compile(r"^\s*[-*•]?\s*([A-Za-z][\w .-]{0,40}?)\s*[:=]\s*(.+?)\s*$")
+_PROMPT_SCHEMA_HINT = re.compile(r"(?i)json|schema")
+_ERROR_RESULT = re.compile(r"(?i)^\s*(?:error|exception|traceback|failed|invalid)\b")
+
+
+@dataclass(frozen=True)
+class ToolWords:
+    """A tool as words: stems of its name, description and parameters, and parameter kinds.
+
+    Attributes:
+        name: Stems of the name's words ("get_weather" -> weather).
+        description: Stems of the description's words, minus the parameters' words.
+        parameters: Stems of parameter names, descriptions and enum values.
+        kinds: What each parameter holds ("url", "date", "entity"...), one per parameter.
+    """
+
+    name: frozenset[str]
+    description: frozenset[str]
+    parameters: frozenset[str]
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One offered function: name, description, JSON schema, and its place in the list."""
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any]
+    index: int
+
+    @functools.cached_property
+    def words(self) -> ToolWords:
+        """The tool as words, for scoring it against a message."""
+        try:
+            key = json.dumps(self.parameters, sort_keys=True, default=str)
+        except (TypeError, ValueError):
+            key = "{}"
+        return _tool_words(self.name, self.description, key)
+
+    @functools.cached_property
+    def is_final(self) -> bool:
+        """Whether the name says the tool delivers the answer (`final_result`, `submit_answer`)."""
+        parts = [p.lower() for p in _NAME_PARTS.findall(self.name)]
+        if "final" in parts or (len(parts) == 1 and parts[0] in _FINAL_NAMES):
+            return True
+        return bool(parts) and parts[0] in _FINAL_VERBS and bool(set(parts[1:]) & _FINAL_WORDS)
+
+
+_FORMAT_KINDS = {"date": "date", "date-time": "date", "email": "email", "uri": "url", "url": "url"}
+
+
+def _shaped_kind(name: str, schema: Mapping[str, Any]) -> str:
+    fmt = schema.get("format")
+    if isinstance(fmt, str) and fmt in _FORMAT_KINDS:
+        return _FORMAT_KINDS[fmt]
+    return parameter_kind(name, schema)
+
+
+@functools.lru_cache(maxsize=2048)
+def _tool_words(name: str, description: str, parameters_json: str) -> ToolWords:
+    """The words of a tool, cached: agents send the same tool definitions on every turn."""
+    parameters = json.loads(parameters_json)
+    texts: list[str] = []
+    kinds: list[str] = []
+    properties = parameters.get("properties") if isinstance(parameters, Mapping) else None
+    if isinstance(properties, Mapping):
+        for key, schema in properties.items():
+            texts.append(str(key))
+            if isinstance(schema, Mapping):
+                kinds.append(_shaped_kind(str(key), schema))
+                texts.append(str(schema.get("description", "")))
+                enum = schema.get("enum")
+                if isinstance(enum, list):
+                    texts.extend(str(v) for v in enum)
+    names = frozenset(content_words(name))
+    params = frozenset(content_words(" ".join(texts)))
+    # "Get the weather for a city": "weather" is what the tool is for, "city" what it takes;
+    # a message that only says "city" is not asking for it.
+    purpose = frozenset(content_words(description)) - params
+    return ToolWords(names, purpose, params, tuple(kinds))
+
+
+@dataclass(frozen=True)
+class Result:
+    """A tool result, with the call it answers."""
+
+    call_id: str
+    name: str
+    arguments: Any
+    content: str
+
+    @functools.cached_property
+    def data(self) -> Any:
+        """The content as data: JSON, `key: value` lines as a dict, or the text."""
+        return _parse_result(self.content)
+
+    @functools.cached_property
+    def failed(self) -> bool:
+        """Whether the content reports an error rather than a result."""
+        data = self.data
+        return bool(_ERROR_RESULT.match(self.content)) or (
+            isinstance(data, Mapping)
+            and set(data) <= {"error", "detail", "message", "code"}
+            and "error" in data
+        )
+
+
+def _parse_result(content: str) -> Any:
+    """A result as data: JSON, or `key: value` lines as a dict, or else the text itself."""
+    text = content.strip()
+    if text[:1] in '{["' or text in ("true", "false", "null") or _looks_numeric(text):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and len(lines) <= 60:
+        pairs = [_KEY_VALUE_LINE.match(line) for line in lines]
+        if all(pairs):
+            return {m.group(1).strip(): _scalar(m.group(2)) for m in pairs if m is not None}
+    return text
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _scalar(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Sequence):
+        parts = []
+        for part in content:
+            if isinstance(part, str):
+                parts.append(part)
+            elif isinstance(part, Mapping) and isinstance(part.get("text"), str):
+                parts.append(part["text"])
+        return "\n".join(parts)
+    return "" if content is None else str(content)
+
+
+def _images_of(content: Any) -> list[str]:
+    urls: list[str] = []
+    if isinstance(content, Sequence) and not isinstance(content, str):
+        for part in content:
+            if not isinstance(part, Mapping) or part.get("type") not in (
+                "image_url",
+                "input_image",
+            ):
+                continue
+            image = part.get("image_url")
+            url = image.get("url") if isinstance(image, Mapping) else image
+            if isinstance(url, str):
+                urls.append(url)
+    return urls
+
+
+class Conversation:
+    """One request body, read once: the question, the tools, the results, the feedback."""
+
+    def __init__(self, body: Mapping[str, Any]) -> None:
+        self.body = body
+        self.model = str(body.get("model") or "")
+        raw = body.get("messages")
+        self.messages: list[Mapping[str, Any]] = (
+            [m for m in raw if isinstance(m, Mapping)] if isinstance(raw, Sequence) else []
+        )
+        self.tools = _parse_tools(body.get("tools"))
+        choice = body.get("tool_choice")
+        self.tool_choice: Any = choice if choice is not None else "auto"
+        self.parallel = body.get("parallel_tool_calls") is not False
+        response_format = body.get("response_format")
+        self.response_format: Mapping[str, Any] = (
+            response_format if isinstance(response_format, Mapping) else {}
+        )
+
+    # ---- the question ------------------------------------------------------------------------
+
+    @functools.cached_property
+    def question_index(self) -> int:
+        """The latest user message that asks something (feedback on an answer does not)."""
+        for index in range(len(self.messages) - 1, -1, -1):
+            message = self.messages[index]
+            if message.get("role") != "user":
+                continue
+            if self._after_assistant(index) and parse_field_errors(text_of(message.get("content"))):
+                continue
+            return index
+        return -1
+
+    def _after_assistant(self, index: int) -> bool:
+        return any(m.get("role") == "assistant" for m in self.messages[:index])
+
+    @functools.cached_property
+    def question(self) -> str:
+        """The text of the question (text parts joined), "" when there is none."""
+        if self.question_index < 0:
+            return ""
+        return text_of(self.messages[self.question_index].get("content")).strip()
+
+    @functools.cached_property
+    def images(self) -> list[str]:
+        """The image URLs attached to the question."""
+        if self.question_index < 0:
+            return []
+        return _images_of(self.messages[self.question_index].get("content"))
+
+    @functools.cached_property
+    def evidence(self) -> Evidence:
+        """The question, read."""
+        return Evidence(self.question)
+
+    @property
+    def last_role(self) -> str:
+        """The role of the last message ("" for none)."""
+        return str(self.messages[-1].get("role", "")) if self.messages else ""
+
+    # ---- tool results ------------------------------------------------------------------------
+
+    @functools.cached_property
+    def results(self) -> list[Result]:
+        """Every tool result since the question, in order, each with its call."""
+        calls: dict[str, tuple[str, Any]] = {}
+        results: list[Result] = []
+        for message in self.messages[self.question_index + 1 :]:
+            role = message.get("role")
+            if role == "assistant":
+                for call in message.get("tool_calls") or ():
+                    if not isinstance(call, Mapping):
+                        continue
+                    function = call.get("function")
+                    if isinstance(function, Mapping):
+                        calls[str(call.get("id"))] = (
+                            str(function.get("name", "")),
+                            loads(function.get("arguments")),
+                        )
+            elif role == "tool":
+                call_id = str(message.get("tool_call_id"))
+                name, arguments = calls.get(call_id, (str(message.get("name") or "tool"), {}))
+                results.append(Result(call_id, name, arguments, text_of(message.get("content"))))
+        return results
+
+    @functools.cached_property
+    def pending(self) -> list[Result]:
+        """The results that end the conversation (the answers to the latest calls)."""
+        count = 0
+        for message in reversed(self.messages):
+            if message.get("role") != "tool":
+                break
+            count += 1
+        return self.results[len(self.results) - count :] if count else []
+
+    @functools.cached_property
+    def previous_answer(self) -> Mapping[str, Any] | None:
+        """The latest assistant message."""
+        found: Mapping[str, Any] | None = None
+        for message in reversed(self.messages):
+            if message.get("role") == "assistant":
+                found = message
+                break
+        return found
+
+    # ---- tools -------------------------------------------------------------------------------
+
+    @property
+    def tools_allowed(self) -> bool:
+        """Whether tools are offered and `tool_choice` lets the model call them."""
+        return bool(self.tools) and self.tool_choice != "none"
+
+    @functools.cached_property
+    def forced(self) -> str | None:
+        """The function `tool_choice` forces, if any."""
+        choice = self.tool_choice
+        if isinstance(choice, Mapping):
+            function = choice.get("function")
+            name = function.get("name") if isinstance(function, Mapping) else choice.get("name")
+            return str(name) if name else None
+        return None
+
+    def tool(self, name: str) -> Tool | None:
+        """The offered tool called `name`."""
+        return next((t for t in self.tools if t.name == name), None)
+
+    @functools.cached_property
+    def final_tool(self) -> Tool | None:
+        """The tool that delivers the answer: a forced function, or one named like `final_result`."""
+        if not self.tools_allowed:
+            return None
+        if self.forced is not None:
+            return self.tool(self.forced) or Tool(self.forced, "", {}, len(self.tools))
+        return next((t for t in self.tools if t.is_final), None)
+
+    # ---- output schemas ----------------------------------------------------------------------
+
+    @functools.cached_property
+    def json_schema(self) -> Mapping[str, Any] | None:
+        """The schema of a `json_schema` response format."""
+        if self.response_format.get("type") != "json_schema":
+            return None
+        spec = self.response_format.get("json_schema")
+        schema = spec.get("schema") if isinstance(spec, Mapping) else None
+        return schema if isinstance(schema, Mapping) else {"type": "object"}
+
+    @functools.cached_property
+    def prompted_schema(self) -> Mapping[str, Any] | None:
+        """A JSON Schema written into the instructions (prompted structured output)."""
+        texts = [
+            text_of(m.get("content"))
+            for m in self.messages
+            if m.get("role") in ("system", "developer")
+        ]
+        texts.append(self.question)
+        for text in texts:
+            if "{" in text and _PROMPT_SCHEMA_HINT.search(text):
+                schema = _find_schema(text)
+                if schema is not None:
+                    return schema
+        return None
+
+    @property
+    def wants_json_object(self) -> bool:
+        """Whether the response format is `json_object`."""
+        return self.response_format.get("type") == "json_object"
+
+
+def _parse_tools(raw: Any) -> list[Tool]:
+    tools: list[Tool] = []
+    if not isinstance(raw, Sequence):
+        return tools
+    for entry in raw:
+        if not isinstance(entry, Mapping):
+            continue
+        nested = entry.get("function")
+        # Chat tools nest the function; Responses-style tools are flat.
+        function: Mapping[str, Any] = nested if isinstance(nested, Mapping) else entry
+        name = function.get("name")
+        if not isinstance(name, str) or not name:
+            continue
+        parameters = function.get("parameters")
+        tools.append(
+            Tool(
+                name,
+                str(function.get("description") or ""),
+                parameters if isinstance(parameters, Mapping) else {},
+                len(tools),
+            )
+        )
+    return tools
+
+
+def loads(arguments: Any) -> Any:
+    if isinstance(arguments, str):
+        try:
+            return json.loads(arguments)
+        except ValueError:
+            return arguments
+    return arguments
+
+
+def _find_schema(text: str) -> Mapping[str, Any] | None:
+    decoder = json.JSONDecoder()
+    for count, match in enumerate(re.finditer(r"\{", text)):
+        if count >= 40:
+            break
+        try:
+            value, _ = decoder.raw_decode(text, match.start())
+        except ValueError:
+            continue
+        if isinstance(value, Mapping) and (
+            "properties" in value or value.get("type") == "object" or "$defs" in value
+        ):
+            return value
+    return None

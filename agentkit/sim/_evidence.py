@@ -1,0 +1,913 @@
+"""What the simulated model can read out of a text: words, numbers, names, quoted spans, lists.
+
+Pure and stdlib only. The policy decides; this module only reads. Everything is computed on
+demand and cached per `Evidence`, so a request that needs only the words pays only for them.
+Also here: reading validation-error feedback (the lines an agent sends back when an answer
+did not validate) and evaluating arithmetic safely.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import functools
+import json
+import math
+import operator
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "STOPWORDS",
+    "Evidence",
+    "FieldError",
+    "Span",
+    "content_words",
+    "normalize_key",
+    "overlap",
+    "parse_field_errors",
+    "related",
+    "related_to_any",
+    "safe_eval",
+    "split_words",
+    "stem",
+]
+
+# --------------------------------------------------------------------------------------------
+# Words
+# --------------------------------------------------------------------------------------------
+
+STOPWORDS = frozenset(
+    """
+    a about above after again all also am an and any are as at be been before being below
+    between both but by can could did do does doing done don dont down during each either
+    else etc ever every few for from further get gets getting give given gives had has have
+    having he her here hers him his how however i if in into is it its itself just kind
+    kindly let lets like may me might mine more most much must my need no nor not now of off
+    often on once only or other our ours out over own please per really same shall she
+    should show so some such tell than thank thanks that the their theirs them then there
+    these they this those through to too under until up upon us use used using very via want
+    was we were what whats when where whether which while who whom whose why will with
+    within without would yes yet you your yours
+    """.split()  # noqa: SIM905 - a word list reads better as prose
+)
+"""Words that say nothing about what a message or a tool is about."""
+
+_TOKEN = re.compile(r"[^\W_]+")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_]+")
+
+# Suffix -> replacement, tried in order; "ation" and "ator" meet "ate", so "calculation",
+# "calculator" and "calculate" share one stem.
+_SUFFIXES = (
+    ("ations", "ate"),
+    ("ation", "ate"),
+    ("ators", "ate"),
+    ("ator", "ate"),
+    ("ies", "y"),
+    ("ied", "y"),
+    ("sses", "ss"),
+    ("shes", "sh"),
+    ("ches", "ch"),
+    ("xes", "x"),
+    ("zes", "z"),
+    ("ing", ""),
+    ("ed", ""),
+    ("s", ""),
+)
+_NO_PLURAL = ("ss", "us", "is")
+
+
+@functools.lru_cache(maxsize=8192)
+def stem(word: str) -> str:
+    """A light, deterministic stem: plurals, -ing, -ed, -ation/-ator, and a final -e.
+
+    Not a linguistic stemmer; it only has to map both sides of a comparison the same way
+    ("cities" and "city", "forecasts" and "forecast"). Cached: words repeat across requests.
+    """
+    word = word.lower()
+    for _ in range(2):
+        for suffix, replacement in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                if suffix == "s" and word.endswith(_NO_PLURAL):
+                    continue
+                word = word[: -len(suffix)] + replacement
+                break
+        else:
+            break
+    if len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+def split_words(text: str) -> list[str]:
+    """The words of `text` as written, snake_case and camelCase split ("getWeather" -> get, Weather)."""
+    parts: list[str] = []
+    for token in _TOKEN.findall(text):
+        if token.islower() or token.isupper() or token.isdigit():
+            parts.append(token)
+        else:
+            parts.extend(_CAMEL.findall(token))
+    return parts
+
+
+def content_words(text: str) -> list[str]:
+    """The stems of `text`'s words that carry meaning, in order (snake_case and camelCase split).
+
+    Stopwords and bare numbers are left out.
+    """
+    out: list[str] = []
+    for part in split_words(text):
+        lower = part.lower()
+        if lower in STOPWORDS or lower.isdigit():
+            continue
+        out.append(stem(lower))
+    return out
+
+
+def normalize_key(key: str) -> str:
+    """A key reduced to lower-case letters and digits: `"Temp_C"` and `"tempC"` meet."""
+    return "".join(ch for ch in key.lower() if ch.isalnum())
+
+
+def related(a: str, b: str) -> bool:
+    """Whether two stems are the same word, or one is a real prefix of the other."""
+    if a == b:
+        return True
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    # "temp" and "temperature", "doc" and "documentation": a prefix of 3+ letters, but only
+    # when it is a real part of the longer word, not a coincidence of two short words.
+    return len(short) >= 3 and len(long_) >= 5 and long_.startswith(short)
+
+
+@functools.lru_cache(maxsize=16384)
+def related_to_any(word: str, pool: frozenset[str]) -> bool:
+    """Whether `word` is `related` to any word of `pool`; cached, as tools repeat per turn."""
+    return word in pool or any(related(word, other) for other in pool)
+
+
+def overlap(words: Iterable[str], others: Iterable[str]) -> float:
+    """How many of `words` appear in `others`: 1 for an exact stem, 0.5 for a prefix match."""
+    pool = others if isinstance(others, frozenset) else frozenset(others)
+    total = 0.0
+    for word in set(words):
+        if word in pool:
+            total += 1.0
+        elif related_to_any(word, pool):
+            total += 0.5
+    return total
+
+
+# --------------------------------------------------------------------------------------------
+# Patterns
+# --------------------------------------------------------------------------------------------
+
+_URL = re.compile(r"https?://[^\s<>\"'`)\]]+")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_DATETIME = re.compile(
+    r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?\b"
+)
+_TIME = re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\b")
+_UUID = re.compile(
+    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
+)
+_PHONE = re.compile(r"(?<![\w+(])(?:\+|\()?\d[\d ().-]{5,}\d(?!\w)")
+_IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+_FENCE = re.compile(r"```[\w+-]*\n?([\s\S]*?)```")
+_QUOTED = re.compile(
+    r"\"([^\"\n]+)\"|“([^”\n]+)”|‘([^’\n]+)’|`([^`\n]+)`|(?<![\w'])'([^'\n]+?)'(?![\w'])"
+)
+_NUMBER = re.compile(r"(?<![\w.\-])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?!\d)")
+_NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "twenty": 20, "thirty": 30,
+    "fifty": 50, "hundred": 100, "dozen": 12,
+}  # fmt: skip
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+_PATH = re.compile(
+    r"(?<![\w/:.@-])(?:(?:~|\.{1,2})?/?[\w.*-]+(?:/[\w.*-]+)+/?|(?:~|\.{1,2})?/[\w.*-]+"
+    r"|[\w.-]*\*[\w.*-]*|[\w-]{2,}\.[A-Za-z][A-Za-z0-9]{0,5}\b)"
+)
+_EXTENSION = re.compile(r"[\w-]{2,}\.[A-Za-z][A-Za-z0-9]{0,5}$")
+_SQL = re.compile(
+    r"\b(?:SELECT|WITH|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|EXPLAIN)\b[^;]*;?"
+    r"|\bselect\b[^;]*?\bfrom\b[^;?]*",
+)
+# Operators spelled as words, rewritten before looking for an arithmetic expression.
+_OPERATOR_WORDS = (
+    (re.compile(r"\bto the power of\b", re.I), "^"),
+    (re.compile(r"\bmultiplied by\b", re.I), "*"),
+    (re.compile(r"\bdivided by\b", re.I), "/"),
+    (re.compile(r"\b(?:plus)\b", re.I), "+"),
+    (re.compile(r"\b(?:minus)\b", re.I), "-"),
+    (re.compile(r"\b(?:times)\b", re.I), "*"),
+    (re.compile(r"(?<=\d)\s*[x×]\s*(?=\d)"), " * "),
+    (re.compile(r"\bsquared\b", re.I), "^2"),
+    (re.compile(r"\bsquare root of\s*(\d+(?:\.\d+)?)", re.I), r"sqrt(\1)"),
+)
+_OPERATOR_HINT = re.compile(
+    r"(?i)power|multipl|divided|plus|minus|times|squared|square root|\d\s*[x×]\s*\d"
+)
+_FUNCTIONS = r"sqrt|sin|cos|tan|log|log10|ln|exp|abs|floor|ceil|round|pi"
+_EXPRESSION = re.compile(
+    r"(?:(?<![A-Za-z])(?:" + _FUNCTIONS + r")(?![A-Za-z])|\d+(?:\.\d+)?|\*\*|[-+*/^%÷()]|[ \t])+"
+)
+_HAS_OPERATOR = re.compile(
+    r"\d\s*(?:\*\*|[-+*/^%÷])\s*[\d(]|(?<![A-Za-z])(?:" + _FUNCTIONS + r")\s*\("
+)
+_NAME = re.compile(
+    r"\b[A-Z][\w'’-]*(?:\.(?=\s[A-Z]))?"
+    r"(?:\s+(?:(?:de|da|del|der|di|du|van|von|la|le|of|the)\s+)?[A-Z][\w'’-]*)*"
+)
+_SENTENCE_ENDS = frozenset(".!?:;\n>*•-")
+# A "Key: value" line holds the whole rest of the line ("Phone: +34 612 345 678").
+_KEY_VALUE_LINE = re.compile(
+    r"^[ \t]*([A-Za-z_][\w -]{0,30}?)[ \t]*:[ \t]*(\S[^\n]*?)[ \t]*$", re.M
+)
+_KEY_VALUE = re.compile(r"\b([A-Za-z_][\w-]*)\s*(?:=|:)\s*(\"[^\"]*\"|'[^']*'|[^\s,;]+)")
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(.+?)\s*$", re.M)
+_LIST_GAP = re.compile(r"\s*(?:,\s*(?:and|or|&)?|and|or|&|vs\.?|versus)\s*", re.I)
+_LEADING = re.compile(
+    r"^(?:(?:please|kindly|hey|hi|hello|ok|okay|so|now|then|also|can you|could you|would you|"
+    r"will you|i want you to|i'd like you to|i would like you to|i want to|i'd like to|"
+    r"tell me|show me|give me|let me know|help me|i need|i want|what(?:'s| is| are| was| were)|"
+    r"who(?:'s| is| was| are)|where(?:'s| is| are)|when(?:'s| is| was)|which|"
+    r"how (?:many|much|do i|do you|does|is|are|can i|to)|find(?: me)?|search(?: for)?|"
+    r"look up|look for|get(?: me)?|fetch|check|do|does|is|are|the|a|an)\b[\s,]*)+",
+    re.IGNORECASE,
+)
+_TOPIC = re.compile(r"\b(?:about|regarding|on the topic of|related to|for)\s+([^.?!;\n]+)", re.I)
+
+# Capitalised words that start sentences without naming anything.
+_COMMON_CAPS = STOPWORDS | frozenset(
+    """
+    add book calculate call check compare compute convert create define delete describe draw
+    explain fetch find generate hello hey hi list look make open plot read remove run search
+    send set summarise summarize translate write ok okay sure thank i i'm i'd i've it's
+    what's who's where's how's that's there's here's let's
+    """.split()  # noqa: SIM905 - a word list reads better as prose
+)
+_PREPOSITIONS = frozenset(
+    """
+    in at for from to of near about by with on into around between like called named visit
+    visiting
+    """.split()  # noqa: SIM905 - a word list reads better as prose
+)
+
+_NEGATIVE = frozenset(
+    """
+    no not without exclude excluding disable disabled off false don't dont never skip hide
+    none nope
+    """.split()  # noqa: SIM905 - a word list reads better as prose
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of the text and where it is: `text[start:end] == value` (quotes excluded)."""
+
+    value: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class _Number:
+    value: int | float
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class _Word:
+    lower: str
+    stem: str
+    start: int
+    end: int
+
+
+# --------------------------------------------------------------------------------------------
+# Evidence
+# --------------------------------------------------------------------------------------------
+
+
+class Evidence:
+    """One text, and everything the simulated model can read out of it.
+
+    Attributes are computed on first use and cached; an `Evidence` is never mutated after
+    that, so one can be shared by several fillers (one per parallel call).
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    # ---- words ------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def words(self) -> tuple[_Word, ...]:
+        out = []
+        for match in _TOKEN.finditer(self.text):
+            lower = match.group().lower()
+            out.append(_Word(lower, stem(lower), match.start(), match.end()))
+        return tuple(out)
+
+    @functools.cached_property
+    def _word_starts(self) -> list[int]:
+        return [w.start for w in self.words]
+
+    @functools.cached_property
+    def stems(self) -> frozenset[str]:
+        """Every word's stem, stopwords included (enum values may be "none" or "all")."""
+        return frozenset(w.stem for w in self.words)
+
+    @functools.cached_property
+    def content(self) -> frozenset[str]:
+        """The stems of the meaningful words (camelCase split), for scoring tools."""
+        return frozenset(content_words(self.text))
+
+    @functools.cached_property
+    def keywords(self) -> tuple[str, ...]:
+        """Meaningful words as written (lower-cased), first occurrences, in order."""
+        seen: dict[str, None] = {}
+        for word in self.words:
+            # Single letters are mostly the ends of contractions ("what's" -> "what", "s").
+            if word.lower not in STOPWORDS and not word.lower.isdigit() and len(word.lower) > 1:
+                seen.setdefault(word.lower, None)
+        return tuple(seen)
+
+    def near(
+        self, start: int, end: int, targets: frozenset[str], *, before: int = 3, after: int = 2
+    ) -> int | None:
+        """Distance in words from the span to the nearest word whose stem is in `targets`.
+
+        Only `before` words before the span and `after` words after it are looked at.
+        """
+        if not targets:
+            return None
+        i = bisect.bisect_left(self._word_starts, start)
+        best: int | None = None
+        for distance, k in enumerate(range(i - 1, max(-1, i - 1 - before), -1), start=1):
+            if self._matches(self.words[k].stem, targets):
+                best = distance
+                break
+        j = bisect.bisect_left(self._word_starts, end)
+        for distance, k in enumerate(range(j, min(len(self.words), j + after)), start=1):
+            if self._matches(self.words[k].stem, targets):
+                if best is None or distance < best:
+                    best = distance
+                break
+        return best
+
+    @staticmethod
+    def _matches(word: str, targets: frozenset[str]) -> bool:
+        return word in targets or related_to_any(word, targets)
+
+    def mentions(self, targets: frozenset[str]) -> list[_Word]:
+        """The words of the text that match one of `targets` (by stem or prefix)."""
+        return [
+            w for w in self.words if w.lower not in STOPWORDS and self._matches(w.stem, targets)
+        ]
+
+    # ---- spans that hold something else than prose ------------------------------------------
+
+    @functools.cached_property
+    def urls(self) -> tuple[Span, ...]:
+        return tuple(
+            Span(m.group().rstrip(".,;:!?"), m.start(), m.start() + len(m.group().rstrip(".,;:!?")))
+            for m in _URL.finditer(self.text)
+        )
+
+    @functools.cached_property
+    def emails(self) -> tuple[Span, ...]:
+        return _spans(_EMAIL, self.text)
+
+    @functools.cached_property
+    def dates(self) -> tuple[Span, ...]:
+        return _spans(_DATETIME, self.text)
+
+    @functools.cached_property
+    def times(self) -> tuple[Span, ...]:
+        return tuple(s for s in _spans(_TIME, self.text) if not self._inside(s, self.dates))
+
+    @functools.cached_property
+    def phones(self) -> tuple[Span, ...]:
+        """Phone-number-like runs of digits ("+34 612 345 678"), dates and times excluded."""
+        return tuple(
+            s
+            for s in _spans(_PHONE, self.text)
+            if sum(ch.isdigit() for ch in s.value) >= 7
+            and not self._inside(s, self.dates + self.times + self.ips)
+        )
+
+    @functools.cached_property
+    def uuids(self) -> tuple[Span, ...]:
+        return _spans(_UUID, self.text)
+
+    @functools.cached_property
+    def ips(self) -> tuple[Span, ...]:
+        return _spans(_IPV4, self.text)
+
+    @functools.cached_property
+    def code_blocks(self) -> tuple[Span, ...]:
+        return tuple(
+            Span(m.group(1).strip("\n"), m.start(1), m.end(1)) for m in _FENCE.finditer(self.text)
+        )
+
+    @functools.cached_property
+    def sql(self) -> tuple[Span, ...]:
+        out = []
+        for match in _SQL.finditer(self.text):
+            value = match.group().strip().rstrip("?").strip()
+            if len(value.split()) >= 2:
+                out.append(Span(value, match.start(), match.start() + len(value)))
+        return tuple(out)
+
+    @functools.cached_property
+    def _blocked(self) -> tuple[Span, ...]:
+        """Spans whose digits are not numbers of their own (a URL's port, a date's year)."""
+        # A phone number written with "+", "(" or "-" is one value, not several numbers.
+        phones = tuple(p for p in self.phones if any(ch in p.value for ch in "+(-"))
+        return (
+            self.urls + self.emails + self.dates + self.times + self.uuids + self.ips
+            + self.code_blocks + self.paths_with_digits + phones
+        )  # fmt: skip
+
+    @staticmethod
+    def _inside(span: Span | _Number, spans: Iterable[Span]) -> bool:
+        return any(s.start <= span.start and span.end <= s.end for s in spans)
+
+    @functools.cached_property
+    def paths(self) -> tuple[Span, ...]:
+        out = []
+        taken = self.urls + self.emails
+        for match in _PATH.finditer(self.text):
+            value = match.group().rstrip(".")
+            span = Span(value, match.start(), match.start() + len(value))
+            if self._inside(span, taken) or value.replace(".", "").isdigit():
+                continue
+            if ("/" in value and len(value) > 1) or "*" in value or _EXTENSION.search(value):
+                out.append(span)
+        return tuple(out)
+
+    @functools.cached_property
+    def paths_with_digits(self) -> tuple[Span, ...]:
+        return tuple(p for p in self.paths if any(ch.isdigit() for ch in p.value))
+
+    # ---- numbers, quotes, names --------------------------------------------------------------
+
+    @functools.cached_property
+    def numbers(self) -> tuple[_Number, ...]:
+        found: list[_Number] = []
+        for match in _NUMBER.finditer(self.text):
+            raw = match.group().replace(",", "")
+            value: int | float = float(raw) if "." in raw else int(raw)
+            found.append(_Number(value, match.start(), match.end()))
+        for match in _NUMBER_WORD.finditer(self.text):
+            found.append(_Number(_NUMBER_WORDS[match.group().lower()], match.start(), match.end()))
+        blocked = self._blocked
+        kept = [n for n in found if not self._inside(n, blocked)]
+        return tuple(sorted(kept, key=lambda n: n.start))
+
+    @functools.cached_property
+    def quoted(self) -> tuple[Span, ...]:
+        out = []
+        for match in _QUOTED.finditer(self.text):
+            index = next(i for i in range(1, 6) if match.group(i) is not None)
+            value = match.group(index).strip()
+            if value and not self._inside(
+                Span(value, match.start(), match.end()), self.code_blocks
+            ):
+                out.append(Span(value, match.start(index), match.end(index)))
+        return tuple(out)
+
+    @functools.cached_property
+    def names(self) -> tuple[tuple[Span, str, bool], ...]:
+        """Capitalised phrases as `(span, preposition before it or "", starts_a_sentence)`.
+
+        Question and command words that open a sentence ("What", "Tell") are dropped; a
+        phrase of one capitalised word at a sentence start is kept but flagged, since "Paris
+        is lovely" names a place and "Book a table" does not.
+        """
+        out = []
+        blocked = self.urls + self.emails + self.sql + self.code_blocks
+        for match in _NAME.finditer(self.text):
+            start = match.start()
+            parts = match.group().split()
+            before = self.text[:start].rstrip(" \t\"'“(")
+            initial = not before or before[-1] in _SENTENCE_ENDS
+            while parts and (parts[0].lower().strip("'’") in _COMMON_CAPS or parts[0] == "I"):
+                start = self.text.index(parts[0], start) + len(parts[0])
+                start += len(self.text[start:]) - len(self.text[start:].lstrip())
+                parts = parts[1:]
+                initial = False
+            while parts and parts[-1].lower() in (
+                "of",
+                "the",
+                "de",
+                "da",
+                "la",
+                "le",
+                "van",
+                "von",
+            ):
+                parts = parts[:-1]
+            if not parts:
+                continue
+            value = " ".join(parts)
+            for suffix in ("'s", "’s"):
+                value = value.removesuffix(suffix)
+            value = value.rstrip(".'’-")
+            if not value or value.lower() in _COMMON_CAPS:
+                continue
+            span = Span(value, start, start + len(value))
+            if self._inside(span, blocked):
+                continue
+            previous = self.text[:start].split()
+            if previous and previous[-1].lower() == "the":
+                previous = previous[:-1]
+            preposition = previous[-1].lower() if previous else ""
+            if preposition not in _PREPOSITIONS:
+                preposition = ""
+            out.append((span, preposition, initial and len(parts) == 1))
+        return tuple(out)
+
+    @functools.cached_property
+    def key_values(self) -> Mapping[str, str]:
+        """`key=value` and `key: value` pairs, keys normalised (`normalize_key`)."""
+        pairs: dict[str, str] = {}
+        for match in _KEY_VALUE_LINE.finditer(self.text):
+            pairs.setdefault(normalize_key(match.group(1)), match.group(2))
+        for match in _KEY_VALUE.finditer(self.text):
+            value = match.group(2)
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            pairs.setdefault(normalize_key(match.group(1)), value.rstrip(".?!"))
+        return pairs
+
+    # ---- lists of subjects -------------------------------------------------------------------
+
+    @functools.cached_property
+    def subjects(self) -> tuple[str, ...]:
+        """The things a message lists: bullet items, quoted items, "Paris, Tokyo and Rome".
+
+        Returns the first list found, in that order of preference, or () when the message
+        names fewer than two things.
+        """
+        bullets = [m.group(1).strip().strip("\"'“”`") for m in _BULLET.finditer(self.text)]
+        if len(bullets) >= 2:
+            return tuple(bullets)
+        if len(self.quoted) >= 2:
+            return tuple(s.value for s in self.quoted)
+        chain = _longest_chain([s for s, _, _ in self.names], self.text)
+        if len(chain) >= 2:
+            return tuple(chain)
+        return self._colon_list
+
+    @functools.cached_property
+    def _colon_list(self) -> tuple[str, ...]:
+        head, colon, tail = self.text.rpartition(":")
+        if not colon or not head or "//" in tail[:3]:
+            return ()
+        tail = tail.strip().rstrip(".?!")
+        items = [
+            i.strip()
+            for i in re.split(r"\s*(?:,\s*(?:and|or)?|\band\b|\bor\b)\s*", tail)
+            if i.strip()
+        ]
+        if len(items) >= 2 and all(1 <= len(i.split()) <= 4 for i in items):
+            return tuple(items)
+        return ()
+
+    @functools.cached_property
+    def number_list(self) -> tuple[int | float, ...]:
+        """Numbers joined as a list ("5 and 7", "3, 4 and 10"), for one-number tools."""
+        numbers = list(self.numbers)
+        best: list[_Number] = []
+        run: list[_Number] = []
+        for number in numbers:
+            if run and _LIST_GAP.fullmatch(self.text[run[-1].end : number.start]):
+                run.append(number)
+            else:
+                run = [number]
+            if len(run) > len(best):
+                best = list(run)
+        return tuple(n.value for n in best) if len(best) >= 2 else ()
+
+    # ---- prose spans -------------------------------------------------------------------------
+
+    @functools.cached_property
+    def salient(self) -> str:
+        """The gist of the message: its first sentence without "please", "what is", "?"."""
+        text = self.text.strip()
+        for block in self.code_blocks:
+            text = text.replace(block.value, " ")
+        first = re.split(r"(?<=[.?!])\s+|\n", text, maxsplit=1)[0] if text else ""
+        gist = _LEADING.sub("", first).strip().rstrip("?.!").strip()
+        gist = re.sub(r"\s+(?:please)$", "", gist, flags=re.I)
+        return (gist or first.strip().rstrip("?.!") or text)[:200]
+
+    @functools.cached_property
+    def topic(self) -> str | None:
+        """What a search is for: the words after "about", "regarding" or "for", if any."""
+        best: re.Match[str] | None = None
+        for match in _TOPIC.finditer(self.text):
+            keyword = match.group().split()[0].lower()
+            if keyword != "for":
+                best = match
+                break
+            best = best or match
+        if best is None:
+            return None
+        value = best.group(1).strip().strip("\"'“”`").rstrip(",")
+        return value or None
+
+    def after_preposition(self, prepositions: frozenset[str]) -> list[Span]:
+        """Lower-case phrases after a preposition ("weather in paris" -> "paris"), up to 3 words."""
+        out = []
+        words = self.words
+        for i, word in enumerate(words):
+            if word.lower not in prepositions:
+                continue
+            picked: list[_Word] = []
+            for nxt in words[i + 1 : i + 4]:
+                gap = self.text[(picked[-1].end if picked else word.end) : nxt.start]
+                if nxt.lower in STOPWORDS or nxt.lower.isdigit() or gap.strip():
+                    break
+                picked.append(nxt)
+            if picked:
+                start, end = picked[0].start, picked[-1].end
+                out.append(Span(self.text[start:end], start, end))
+        return out
+
+    def before_preposition(self, prepositions: frozenset[str]) -> list[Span]:
+        """Phrases just before a preposition ("5 miles to km" -> "miles"), up to 3 words."""
+        out = []
+        words = self.words
+        for i, word in enumerate(words):
+            if word.lower not in prepositions:
+                continue
+            picked: list[_Word] = []
+            for previous in reversed(words[max(0, i - 3) : i]):
+                gap = self.text[previous.end : (picked[0].start if picked else word.start)]
+                if previous.lower in STOPWORDS or previous.lower.isdigit() or gap.strip():
+                    break
+                picked.insert(0, previous)
+            if picked:
+                start, end = picked[0].start, picked[-1].end
+                out.append(Span(self.text[start:end], start, end))
+        return out
+
+    @functools.cached_property
+    def expressions(self) -> tuple[str, ...]:
+        """Arithmetic expressions in the text, longest first ("(3 + 4) * 12", "2^10")."""
+        text = self.text
+        if not any(ch.isdigit() for ch in text):
+            return ()
+        if _OPERATOR_HINT.search(text):
+            for pattern, replacement in _OPERATOR_WORDS:
+                text = pattern.sub(replacement, text)
+        if not _HAS_OPERATOR.search(text):
+            return ()
+        for span in self.dates + self.times + self.urls + self.ips:
+            text = text.replace(span.value, " " * len(span.value))
+        found = []
+        for match in _EXPRESSION.finditer(text):
+            candidate = _balance(match.group().strip())
+            if _HAS_OPERATOR.search(candidate) and any(ch.isdigit() for ch in candidate):
+                found.append(candidate)
+        return tuple(sorted(dict.fromkeys(found), key=len, reverse=True))
+
+    # ---- booleans and enums ------------------------------------------------------------------
+
+    def boolean_for(self, targets: frozenset[str]) -> bool | None:
+        """True/False when the text says so near a word in `targets` ("with the forecast")."""
+        for word in self.mentions(targets):
+            i = self.words.index(word)
+            window = [w.lower for w in self.words[max(0, i - 3) : i]]
+            window_after = [w.lower for w in self.words[i + 1 : i + 3]]
+            negated = any(w in _NEGATIVE for w in window)
+            return not (negated or any(w in ("no", "false", "off") for w in window_after))
+        return None
+
+    def enum_values(self, values: Sequence[Any]) -> list[Any]:
+        """The enum values the text mentions, in the order the text mentions them."""
+        hits: list[tuple[int, int, Any]] = []
+        lower = self.text.lower()
+        for order, value in enumerate(values):
+            label = str(value).lower()
+            if not label:
+                continue
+            pattern = r"(?<![\w])" + re.escape(label) + r"(?![\w])"
+            match = re.search(pattern, lower)
+            if match is None and not isinstance(value, bool | int | float):
+                parts = [stem(p.lower()) for p in split_words(str(value))]
+                if parts and all(p in self.stems for p in parts):
+                    first = min(w.start for w in self.words if w.stem in parts)
+                    hits.append((first, order, value))
+                continue
+            if match is not None:
+                hits.append((match.start(), order, value))
+        return [value for _, _, value in sorted(hits, key=lambda h: (h[0], h[1]))]
+
+
+def _spans(pattern: re.Pattern[str], text: str) -> tuple[Span, ...]:
+    return tuple(Span(m.group(), m.start(), m.end()) for m in pattern.finditer(text))
+
+
+def _longest_chain(spans: Sequence[Span], text: str) -> list[str]:
+    best: list[Span] = []
+    run: list[Span] = []
+    for span in spans:
+        if run and _LIST_GAP.fullmatch(text[run[-1].end : span.start]):
+            run.append(span)
+        else:
+            run = [span]
+        if len(run) > len(best):
+            best = list(run)
+    return [s.value for s in best]
+
+
+def _balance(expression: str) -> str:
+    """Drop parentheses that the surrounding prose, not the expression, opened or closed."""
+    expression = expression.strip()
+    while expression.count("(") > expression.count(")"):
+        cut = expression.find("(")
+        expression = (expression[:cut] + expression[cut + 1 :]).strip()
+    while expression.count(")") > expression.count("("):
+        cut = expression.rfind(")")
+        expression = (expression[:cut] + expression[cut + 1 :]).strip()
+    return expression
+
+
+# --------------------------------------------------------------------------------------------
+# Validation feedback
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One complaint about an answer: where (a path of keys and indexes) and what."""
+
+    path: tuple[str | int, ...]
+    message: str
+
+
+_FEEDBACK_HINT = re.compile(
+    r"(?i)valid|error|fix|retry|again|failed|wrong|incorrect|does not match|rejected"
+)
+_ERRORISH = re.compile(
+    r"(?i)required|missing|not permitted|extra|should|must|invalid|valid|expected|at least|"
+    r"at most|greater|less|error|unexpected|too (?:long|short|many|few|large|small)|match|"
+    r"not allowed|not one of|unable|cannot|can't"
+)
+_BULLET_ERROR = re.compile(r"^\s*[-*•]\s*([\w$][\w.\[\]$-]*)\s*:\s*(.+?)\s*$", re.M)
+_PYDANTIC_LOC = re.compile(r"^([\w$][\w.\[\]$-]*)\n\s+(.+?)(?:\s*\[type=[^\]]*\])?$", re.M)
+_GOT = re.compile(r"\s*\(got .*\)\s*$")
+_ROOTS = frozenset(
+    {"", "input", "root", "__root__", "body", "value", "output", "json", "answer", "arguments"}
+)
+
+
+def parse_field_errors(text: str) -> list[FieldError]:
+    """Read validation errors an agent sent back, in any of the common shapes.
+
+    Understands bullet lines (`- days: Input should be ... (got 30)`), pydantic's own
+    rendering (a location line, then the indented message) and JSON lists of
+    `{"loc": ..., "msg": ...}`. Text that does not talk about errors at all gives [].
+
+    Args:
+        text: The feedback message.
+
+    Returns:
+        The errors; a path of () means the answer as a whole.
+    """
+    if not text or not _FEEDBACK_HINT.search(text):
+        return []
+    errors = _json_errors(text)
+    if errors:
+        return errors
+    for pattern in (_BULLET_ERROR, _PYDANTIC_LOC):
+        for match in pattern.finditer(text):
+            message = _GOT.sub("", match.group(2))
+            if _ERRORISH.search(message):
+                errors.append(FieldError(_parse_path(match.group(1)), message))
+        if errors:
+            return errors
+    return errors
+
+
+def _json_errors(text: str) -> list[FieldError]:
+    if '"msg"' not in text:
+        return []
+    decoder = json.JSONDecoder()
+    for start in (i for i, ch in enumerate(text) if ch == "["):
+        try:
+            data, _ = decoder.raw_decode(text, start)
+        except ValueError:
+            continue
+        if (
+            isinstance(data, list)
+            and data
+            and all(isinstance(e, Mapping) and "msg" in e for e in data)
+        ):
+            out = []
+            for entry in data:
+                loc = entry.get("loc", ())
+                path = (
+                    _parse_path(loc)
+                    if isinstance(loc, str)
+                    else tuple(p if isinstance(p, int) else str(p) for p in loc)
+                    if isinstance(loc, list | tuple)
+                    else ()
+                )
+                out.append(FieldError(_strip_root(path), str(entry["msg"])))
+            return out
+    return []
+
+
+def _parse_path(loc: str) -> tuple[str | int, ...]:
+    parts: list[str | int] = []
+    for piece in re.findall(r"[^.\[\]]+", loc):
+        parts.append(int(piece) if piece.isdigit() else piece)
+    return _strip_root(tuple(parts))
+
+
+def _strip_root(path: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    if path and isinstance(path[0], str) and path[0] in _ROOTS:
+        return path[1:]
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# Arithmetic
+# --------------------------------------------------------------------------------------------
+
+_BINARY: Mapping[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_UNARY: Mapping[type[ast.unaryop], Callable[[Any], Any]] = {
+    ast.UAdd: operator.pos,
+    ast.USub: operator.neg,
+}
+_CALLS: Mapping[str, Callable[..., Any]] = {
+    "sqrt": math.sqrt, "sin": math.sin, "cos": math.cos, "tan": math.tan, "log": math.log,
+    "log10": math.log10, "ln": math.log, "exp": math.exp, "abs": abs, "floor": math.floor,
+    "ceil": math.ceil, "round": round,
+}  # fmt: skip
+_CONSTANTS: Mapping[str, float] = {"pi": math.pi, "e": math.e}
+# Larger powers are how "2 ** 2 ** 100" would hang a server.
+_MAX_EXPONENT = 1000
+_MAX_MAGNITUDE = 1e300
+
+
+def safe_eval(expression: str) -> int | float | None:
+    """Evaluate arithmetic (`+ - * / // % ^ **`, parentheses, sqrt/log/... and pi) without eval.
+
+    `^` means power, as people write it. Anything else (names, attributes, huge powers,
+    division by zero) gives None.
+    """
+    source = expression.replace("^", "**").replace("÷", "/").replace("×", "*")
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+        value = _eval(tree.body)
+    except (SyntaxError, ValueError, TypeError, ZeroDivisionError, OverflowError, RecursionError):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and (math.isnan(value) or abs(value) > _MAX_MAGNITUDE):
+        return None
+    return value
+
+
+def _eval(node: ast.expr) -> Any:
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, int | float)
+        and not isinstance(node.value, bool)
+    ):
+        return node.value
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        left, right = _eval(node.left), _eval(node.right)
+        if isinstance(node.op, ast.Pow) and (abs(right) > _MAX_EXPONENT or abs(left) > 1e100):
+            raise ValueError("power too large")
+        return _BINARY[type(node.op)](left, right)
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _UNARY[type(node.op)](_eval(node.operand))
+    if isinstance(node, ast.Name) and node.id in _CONSTANTS:
+        return _CONSTANTS[node.id]
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in _CALLS
+        and not node.keywords
+        and 1 <= len(node.args) <= 2
+    ):
+        return _CALLS[node.func.id](*(_eval(arg) for arg in node.args))
+    raise ValueError("not arithmetic")
