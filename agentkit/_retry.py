@@ -10,16 +10,14 @@ a hostile or broken header cannot park a run for an hour.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from .errors import (
     APIConnectionError,
@@ -28,6 +26,9 @@ from .errors import (
     APIStreamError,
     QuotaExceededError,
 )
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 __all__ = ["RetryPolicy", "is_retryable", "parse_retry_after"]
 
@@ -64,6 +65,8 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
         return max(0.0, float(value))
     except ValueError:
         pass
+    import email.utils  # only for the rare HTTP-date form; keeps `import agentkit` light
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -117,6 +120,9 @@ class RetryPolicy:
             if not is_retryable(error):
                 raise
             await self.sleep(self._delay_and_log(1, error))
+        # tenacity is imported on the first failure only: most calls never need it.
+        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_retries),
             retry=retry_if_exception(is_retryable),

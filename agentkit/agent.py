@@ -15,6 +15,7 @@ client is made per agent, from the environment read in the constructor.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
 import os
@@ -277,6 +278,32 @@ class Agent(Generic[DepsT, OutputT]):
         self._validators.append(OutputValidator(function))
         self._spec = None
         return function
+
+    def replace(
+        self, *, model: str | None = None, client: GrokClient | ChatModel | None = None
+    ) -> Agent[DepsT, OutputT]:
+        """A copy of this agent that names another model or talks through another client.
+
+        Tools, instructions, output type, validators and limits are shared; what was learned
+        about a server's capabilities is not, since it may not hold for the new one.
+        """
+        twin = copy.copy(self)
+        if model is not None:
+            if not model.strip():
+                raise ConfigurationError("model must be a model id such as 'grok-4'")
+            twin.model = model
+            twin.profile = profile_for(model)
+        if client is not None:
+            twin._client = client
+            twin._has_env_key = False
+        twin._instruction_functions = list(self._instruction_functions)
+        twin._validators = list(self._validators)
+        twin._owned_client = None
+        twin._model = None
+        twin._notice_shown = False
+        twin._capabilities = {}
+        twin._spec = None
+        return twin
 
     # -- properties -----------------------------------------------------------------------
 

@@ -1,0 +1,342 @@
+"""The `agentkit` command: run, chat, serve, examples, tools, models, tokenize.
+
+`main(argv) -> int` does the work so tests can call it in-process. Exit codes: 0 success,
+1 the run failed, 2 a usage error. Failures print one line (`agentkit: error: ...`); `--debug`
+adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from functools import partial
+from typing import Any, TextIO
+
+import anyio
+import pydantic_core
+
+from .agent import Agent
+from .client import GrokClient
+from .errors import AgentKitError, AgentRunError, APIError, UserError
+from .events import TextDelta, ToolCallFinished, ToolCallStarted
+
+__all__ = ["main", "main_entry"]
+
+_SIMULATED = "agentkit: no XAI_API_KEY set; using the local simulated Grok model (offline)"
+
+
+class _UsageError(Exception):
+    """A command line that cannot be carried out as written (exit code 2)."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agentkit",
+        description="Tool-using agents on the xAI Grok API. Offline on a simulated Grok "
+        "model unless XAI_API_KEY is set.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run an example agent (or module:attr) on a prompt")
+    run.add_argument("target", help="an example name (see `agentkit examples`) or module:attr")
+    run.add_argument("prompt", nargs="?", help="the prompt (default: the example's own)")
+    _model_options(run)
+    run.add_argument("--stream", action="store_true", help="stream text as it arrives")
+    run.add_argument("--json", action="store_true", help="print the run result as JSON")
+    run.add_argument("--factory", action="store_true",
+                     help="module:attr names a function that returns the Agent")
+
+    chat = commands.add_parser("chat", help="talk to an agent, keeping the history")
+    chat.add_argument("target", nargs="?", default=None,
+                      help="an example name or module:attr (default: a plain chat agent)")
+    chat.add_argument("--factory", action="store_true",
+                      help="module:attr names a function that returns the Agent")
+    _model_options(chat)
+
+    serve = commands.add_parser("serve", help="serve the simulated Grok API on 127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    serve.add_argument("--api-key", default=None, help="require this Bearer key")
+    serve.add_argument("--allow-remote", action="store_true", help="bind beyond loopback")
+
+    commands.add_parser("examples", help="list the bundled example agents")
+
+    tools = commands.add_parser("tools", help="list the bundled tools and their schemas")
+    tools.add_argument("--json", action="store_true", help="print the tool definitions as JSON")
+
+    models = commands.add_parser("models", help="list the models the server offers")
+    _client_options(models)
+
+    tokenize = commands.add_parser("tokenize", help="split text into the model's tokens")
+    tokenize.add_argument("text")
+    tokenize.add_argument("--model", default="grok-4.3")
+    _client_options(tokenize)
+    return parser
+
+
+def _client_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base-url", default=None,
+                        help="an OpenAI-compatible server (e.g. http://127.0.0.1:8000/v1)")
+    parser.add_argument("--provider", choices=("auto", "xai", "openrouter", "cometapi", "sim"),
+                        default="auto", help="where to send requests (default: xAI when "
+                        "XAI_API_KEY is set, else the simulated model)")
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=None, help="the model (default: the agent's)")
+    _client_options(parser)
+
+
+def _client(args: argparse.Namespace, err: TextIO) -> GrokClient:
+    """The client the command line asked for: a server by URL, a provider, or the sim."""
+    if args.base_url:
+        return GrokClient.openai_compatible(args.base_url, os.environ.get("XAI_API_KEY"))
+    provider = args.provider
+    if provider == "auto":
+        provider = "xai" if os.environ.get("XAI_API_KEY") else "sim"
+    if provider == "xai":
+        return GrokClient()
+    if provider == "openrouter":
+        return GrokClient.openrouter()
+    if provider == "cometapi":
+        return GrokClient.cometapi()
+    print(_SIMULATED, file=err)
+    return GrokClient.simulated()
+
+
+def _example_names() -> list[str]:
+    # Bundled beside the package in a checkout and inside it in the wheel: found at run time.
+    examples = importlib.import_module("agentkit.examples")
+    return list(examples.EXAMPLES)
+
+
+AgentFactory = Callable[[GrokClient, "str | None"], Agent[Any, Any]]
+
+
+def _resolve(target: str, *, factory: bool = False) -> tuple[AgentFactory, str | None]:
+    """What `target` names: a way to build the agent on a client, and a default prompt.
+
+    Resolved before any client exists, so that a usage error is reported as one.
+    """
+    if ":" in target:
+        module_name, _, attr = target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as error:
+            raise _UsageError(f"cannot import {module_name!r}: {error}") from None
+        try:
+            found = getattr(module, attr)
+        except AttributeError:
+            raise _UsageError(f"{module_name!r} has no attribute {attr!r}") from None
+        if factory:
+            if not callable(found):
+                raise _UsageError(f"{target} is not callable, so --factory cannot call it")
+            found = found()
+        if not isinstance(found, Agent):
+            hint = "" if factory else " (pass --factory if it is a function that returns one)"
+            raise _UsageError(f"{target} is not an Agent{hint}")
+        agent: Agent[Any, Any] = found
+        return (lambda client, model: agent.replace(model=model, client=client)), None
+    if target not in _example_names():
+        raise _UsageError(
+            f"no example named {target!r}; choose one of: {', '.join(_example_names())}, "
+            "or give module:attr"
+        )
+    module = importlib.import_module(f"agentkit.examples.{target}")
+
+    def build(client: GrokClient, model: str | None) -> Agent[Any, Any]:
+        built: Agent[Any, Any] = module.build_agent(client=client, **({"model": model} if model else {}))
+        return built
+
+    return build, str(module.DEFAULT_PROMPT)
+
+
+async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    build, default_prompt = _resolve(args.target, factory=args.factory)
+    prompt = args.prompt or default_prompt
+    if not prompt:
+        raise _UsageError(f"{args.target} has no default prompt: give one")
+    async with _client(args, err) as client:
+        agent = build(client, args.model)
+        async with agent.run_stream(prompt) as stream:
+            async for event in stream:
+                if isinstance(event, ToolCallStarted) and not args.json:
+                    print(f"-> {event.name}({event.arguments})", file=err)
+                elif isinstance(event, ToolCallFinished) and not args.json:
+                    mark = "x" if event.error else "<-"
+                    print(f"{mark} {event.name}: {_short(event.error or event.result)}", file=err)
+                elif isinstance(event, TextDelta) and args.stream and not args.json:
+                    out.write(event.text)
+                    out.flush()
+            result = stream.result
+        if args.json:
+            whole = {"output": result.output, "messages": result.messages,
+                     "usage": asdict(result.usage)}
+            print(pydantic_core.to_json(whole, indent=2).decode(), file=out)
+            return 0
+        output = result.output
+        if args.stream and isinstance(output, str):
+            out.write("\n")
+        else:
+            text = output if isinstance(output, str) else _to_json(output)
+            print(text, file=out)
+        usage = result.usage
+        cost = f", ${usage.cost_usd:.6f}" if usage.cost_usd is not None else ""
+        print(f"[{usage.requests} requests, {usage.tool_calls} tool calls, "
+              f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion + "
+              f"{usage.reasoning_tokens} reasoning tokens{cost}]", file=err)
+        return 0
+
+
+async def _chat(args: argparse.Namespace, read: Callable[[], str | None], out: TextIO,
+                err: TextIO) -> int:
+    build = _resolve(args.target, factory=args.factory)[0] if args.target else None
+    async with _client(args, err) as client:
+        if build is not None:
+            agent = build(client, args.model)
+        else:
+            agent = Agent(args.model or "grok-4.3", client=client,
+                          instructions="You are a helpful assistant.")
+        history: list[dict[str, Any]] = []
+        print("agentkit chat: type a message; an empty line or Ctrl-D ends.", file=err)
+        while True:
+            line = await anyio.to_thread.run_sync(read)
+            if line is None or not line.strip() or line.strip() in ("exit", "quit"):
+                return 0
+            result = await agent.run(line.strip(), message_history=history)
+            history = result.messages
+            output = result.output
+            print(output if isinstance(output, str) else _to_json(output), file=out)
+
+
+def _read_line() -> str | None:
+    try:
+        return input("> ")
+    except EOFError:
+        return None
+
+
+def _examples(out: TextIO) -> int:
+    names = _example_names()
+    width = max(map(len, names))
+    for name in names:
+        module = importlib.import_module(f"agentkit.examples.{name}")
+        summary = (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
+        print(f"{name:<{width}}  {summary}", file=out)
+    return 0
+
+
+def _tools(as_json: bool, out: TextIO) -> int:
+    tools = importlib.import_module("agentkit.tools").bundled_tools()
+    if as_json:
+        print(json.dumps([t.definition("grok") for t in tools], indent=2), file=out)
+        return 0
+    for t in tools:
+        params = ", ".join(t.parameters.get("properties", {}))
+        print(f"{t.name}({params})  {t.description.splitlines()[0] if t.description else ''}",
+              file=out)
+    return 0
+
+
+async def _models(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    async with _client(args, err) as client:
+        for model in (await client.models.list()).data:
+            print(model.id, file=out)
+    return 0
+
+
+async def _tokenize(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    async with _client(args, err) as client:
+        tokens = await client.tokenize(text=args.text, model=args.model)
+    print(json.dumps([t.string_token for t in tokens.token_ids], ensure_ascii=False), file=out)
+    print(f"{tokens.count} tokens", file=err)
+    return 0
+
+
+def _serve(args: argparse.Namespace, err: TextIO) -> int:
+    from .sim import SimCore, serve
+
+    core = SimCore(api_key=args.api_key)
+
+    def ready(port: int) -> None:
+        print(f"agentkit: serving the simulated Grok API on http://{args.host}:{port}/v1 "
+              "(Ctrl-C stops)", file=err, flush=True)
+
+    try:
+        anyio.run(partial(serve, core, host=args.host, port=args.port, ready=ready,
+                          allow_remote=args.allow_remote))
+    except KeyboardInterrupt:
+        print("agentkit: stopped", file=err)
+    except ValueError as error:
+        raise _UsageError(str(error)) from None
+    return 0
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = value if isinstance(value, str) else str(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _to_json(value: Any) -> str:
+    dump = getattr(value, "model_dump_json", None)
+    if callable(dump):
+        return str(dump(indent=2))
+    try:
+        return json.dumps(asdict(value), indent=2, default=str)
+    except TypeError:
+        return json.dumps(value, indent=2, default=str)
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    read_line: Callable[[], str | None] | None = None,
+) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 run failed, 2 usage error)."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        if args.command == "run":
+            return anyio.run(_run, args, out, err)
+        if args.command == "chat":
+            return anyio.run(_chat, args, read_line or _read_line, out, err)
+        if args.command == "serve":
+            return _serve(args, err)
+        if args.command == "examples":
+            return _examples(out)
+        if args.command == "tools":
+            return _tools(args.json, out)
+        if args.command == "models":
+            return anyio.run(_models, args, out, err)
+        return anyio.run(_tokenize, args, out, err)
+    except _UsageError as error:
+        print(f"agentkit: error: {error}", file=err)
+        return 2
+    except (AgentRunError, APIError, UserError, AgentKitError) as error:
+        if args.debug:
+            traceback.print_exc(file=err)
+        print(f"agentkit: error: {type(error).__name__}: {error}", file=err)
+        return 2 if isinstance(error, UserError) else 1
+    except KeyboardInterrupt:
+        print("agentkit: interrupted", file=err)
+        return 1
+
+
+def main_entry() -> None:
+    """The console script."""
+    sys.exit(main())
