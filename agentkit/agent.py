@@ -39,7 +39,7 @@ from ._run import (
     RunResult,
     RunSpec,
 )
-from .client import GrokClient
+from .client import SIMULATED_NOTICE, GrokClient
 from .context import RunContext
 from .errors import ConfigurationError, UserError
 from .events import AgentEvent, FinalResult
@@ -69,7 +69,6 @@ _TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".md", ".txt")
 _OUTPUT_MODES = ("auto", "native", "tool", "prompted")
 # Fields the loop owns; a model setting may not override them.
 _RESERVED_SETTINGS = frozenset({"model", "messages", "stream"})
-_SIMULATED_NOTICE = "agentkit: no XAI_API_KEY set; using the local simulated Grok model (offline)"
 
 
 class Agent(Generic[DepsT, OutputT]):
@@ -491,7 +490,7 @@ class Agent(Generic[DepsT, OutputT]):
             else:
                 if not self._notice_shown:
                     self._notice_shown = True
-                    print(_SIMULATED_NOTICE, file=sys.stderr)
+                    print(SIMULATED_NOTICE, file=sys.stderr)
                 self._owned_client = GrokClient.simulated()
             self._model = ClientModel(self._owned_client)
         elif isinstance(client, GrokClient):

@@ -22,14 +22,11 @@ import anyio
 import pydantic_core
 
 from .agent import Agent
-from .client import GrokClient
+from .client import SIMULATED_NOTICE, GrokClient
 from .errors import AgentKitError, AgentRunError, APIError, UserError
 from .events import TextDelta, ToolCallFinished, ToolCallStarted
 
 __all__ = ["main", "main_entry"]
-
-_SIMULATED = "agentkit: no XAI_API_KEY set; using the local simulated Grok model (offline)"
-
 
 class _UsageError(Exception):
     """A command line that cannot be carried out as written (exit code 2)."""
@@ -100,14 +97,14 @@ def _client(args: argparse.Namespace, err: TextIO) -> GrokClient:
         return GrokClient.openai_compatible(args.base_url, os.environ.get("XAI_API_KEY"))
     provider = args.provider
     if provider == "auto":
-        provider = "xai" if os.environ.get("XAI_API_KEY") else "sim"
+        return GrokClient.from_environment(notice=err)
     if provider == "xai":
         return GrokClient()
     if provider == "openrouter":
         return GrokClient.openrouter()
     if provider == "cometapi":
         return GrokClient.cometapi()
-    print(_SIMULATED, file=err)
+    print(SIMULATED_NOTICE, file=err)
     return GrokClient.simulated()
 
 

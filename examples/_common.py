@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 from agentkit import GrokClient, RunUsage
+from agentkit.client import SIMULATED_NOTICE
 
 __all__ = ["DATA", "SIMULATED_NOTICE", "default_client", "prompt_from_argv", "usage_line"]
 
 DATA = Path(__file__).resolve().parent / "data"
 """The examples' bundled data files (shipped in the wheel beside the examples)."""
 
-SIMULATED_NOTICE = "agentkit: no XAI_API_KEY set; using the local simulated Grok model (offline)"
 
 
 def default_client() -> GrokClient:
-    """The real xAI API when `XAI_API_KEY` is set, else the offline simulated Grok model.
-
-    Says so on stderr when it falls back, so nobody mistakes a simulated answer for Grok's.
-    """
-    if os.environ.get("XAI_API_KEY"):
-        return GrokClient()
-    print(SIMULATED_NOTICE, file=sys.stderr)
-    return GrokClient.simulated()
+    """The real xAI API when `XAI_API_KEY` is set, else the offline simulated Grok model
+    (said on stderr, so nobody mistakes a simulated answer for Grok's)."""
+    return GrokClient.from_environment()
 
 
 def prompt_from_argv() -> str | None:

@@ -673,3 +673,17 @@ async def test_awkward_stream_reads_assemble_the_same_message(size: int) -> None
         completion = await stream.final()
     assert completion.message.content == "Olá mundo 😊"
     assert completion.choices[0].finish_reason == "stop"
+
+
+def test_from_environment_uses_xai_with_a_key_and_says_when_it_falls_back(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agentkit.client import SIMULATED_NOTICE
+
+    offline = GrokClient.from_environment()
+    assert offline.base_url.startswith("http://simulated")
+    assert capsys.readouterr().err.strip() == SIMULATED_NOTICE
+    monkeypatch.setenv("XAI_API_KEY", SECRET)
+    online = GrokClient.from_environment()
+    assert online.base_url == "https://api.x.ai/v1"
+    assert capsys.readouterr().err == ""

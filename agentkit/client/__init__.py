@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._client import GrokClient
+from ._client import SIMULATED_NOTICE, GrokClient
 from ._providers import COMETAPI, OPENAI_COMPATIBLE, OPENROUTER, XAI, Provider
 from ._resources import image_url
 from ._streaming import AsyncStream, ChatStream, CompletionStream
@@ -11,6 +11,7 @@ __all__ = [
     "COMETAPI",
     "OPENAI_COMPATIBLE",
     "OPENROUTER",
+    "SIMULATED_NOTICE",
     "XAI",
     "AsyncStream",
     "ChatStream",

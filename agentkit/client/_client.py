@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 from collections.abc import Mapping
 from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TextIO, TypeVar
 from urllib.parse import urlsplit
 
 import pydantic_core
@@ -41,7 +42,10 @@ if TYPE_CHECKING:
 
     from ..sim.reply import Policy
 
-__all__ = ["GrokClient"]
+__all__ = ["SIMULATED_NOTICE", "GrokClient"]
+
+SIMULATED_NOTICE = "agentkit: no XAI_API_KEY set; using the local simulated Grok model (offline)"
+"""The one line said on stderr whenever agentkit falls back to the simulated model."""
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 StreamT = TypeVar("StreamT", bound=AsyncStream[Any])
@@ -205,6 +209,16 @@ class GrokClient:
             transport=SimTransport(SimCore(policy)),
             **options,
         )
+
+    @classmethod
+    def from_environment(cls, *, notice: TextIO | None = None, **options: Any) -> GrokClient:
+        """xAI when `XAI_API_KEY` is set; otherwise the local simulated model, saying so in one
+        line on `notice` (stderr by default) so that nobody mistakes a simulated answer for
+        Grok's."""
+        if os.environ.get("XAI_API_KEY"):
+            return cls(**options)
+        print(SIMULATED_NOTICE, file=notice or sys.stderr)
+        return cls.simulated(**options)
 
     # -- lifecycle -----------------------------------------------------------------------
 
