@@ -567,10 +567,18 @@ class AgentRun(Generic[OutputT]):
             except Exception as error:
                 outcome = _Outcome(self._cap(self._describe(error)), failed=True, invoked=True)
             else:
-                text = tool.serialize(value)
-                if tool.max_result_chars is None:
-                    text = self._cap(text)
-                outcome = _Outcome(text, invoked=True)
+                try:
+                    text = tool.serialize(value)
+                except Exception as error:  # a result that cannot become text is a failure
+                    outcome = _Outcome(
+                        self._cap(f"Error: the tool's result could not be turned into text "
+                                  f"({type(error).__name__})"),
+                        failed=True, invoked=True,
+                    )
+                else:
+                    if tool.max_result_chars is None:
+                        text = self._cap(text)
+                    outcome = _Outcome(text, invoked=True)
         if outcome.failed:
             _log.debug("tool call %s (%s) failed: %s", call.id, name, outcome.content)
         if emit is not None:
@@ -593,8 +601,9 @@ class AgentRun(Generic[OutputT]):
         return f"Error: the tool raised {kind}: {error}"
 
     def _cap(self, text: str) -> str:
-        limit = self.spec.max_result_chars
-        return text if limit is None else serialize_result(text, max_chars=limit)
+        # Always through serialize_result: it also replaces text that cannot be sent as UTF-8
+        # (a lone surrogate in an exception message), even when there is no length limit.
+        return serialize_result(text, max_chars=self.spec.max_result_chars)
 
     # -- output ---------------------------------------------------------------------------
 

@@ -335,11 +335,13 @@ def function_schema(
 
     # extra="forbid": an argument the model invents is a mistake it should hear about
     # ("location: Extra inputs are not permitted" next to "city: Field required").
-    config = ConfigDict(extra="forbid", protected_namespaces=())
+    # allow_inf_nan=False: JSON Schema's "number" has no inf or nan, so neither may a call.
+    config = ConfigDict(extra="forbid", protected_namespaces=(), allow_inf_nan=False)
     try:
         model = create_model(f"{tool_name}_arguments", __config__=config, **definitions)
         schema = clean_schema(model.model_json_schema())
-    except (PydanticUserError, TypeError, ValueError) as exc:
+    except (PydanticUserError, TypeError, ValueError, KeyError) as exc:
+        # KeyError: pydantic reads a default holding a "$ref" key as a reference.
         culprit = _first_bad_parameter(parameters, hints)
         where = f"parameter {culprit!r}" if culprit else "its parameters"
         raise ToolDefinitionError(

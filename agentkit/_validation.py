@@ -104,7 +104,10 @@ def _show(value: Any) -> str:
     try:
         text = pydantic_core.to_json(value, fallback=repr).decode("utf-8", errors="replace")
     except Exception:
-        text = repr(value)
+        try:
+            text = repr(value)
+        except Exception:  # a structure too deep (RecursionError) or a failing __repr__
+            text = f"<{type(value).__name__}>"
     if len(text) > _MAX_INPUT_CHARS:
         text = text[: _MAX_INPUT_CHARS - 3] + "..."
     return text

@@ -437,8 +437,8 @@ def serialize_result(value: Any, *, max_chars: int | None = None) -> str:
       UUIDs and nested models included; unknown objects inside through `str()`).
     - anything else: `str(value)`.
 
-    Text that is not valid UTF-8 (lone surrogates) has the bad characters replaced; nothing
-    here raises on odd text.
+    Text that is not valid UTF-8 (lone surrogates) has the bad characters replaced. Only an
+    object whose own `__str__` fails makes this raise.
 
     Args:
         value: What the tool returned.
@@ -467,8 +467,10 @@ def _to_text(value: Any) -> str:
     ):
         try:
             return pydantic_core.to_json(value, fallback=str).decode("utf-8", errors="replace")
-        except (pydantic_core.PydanticSerializationError, ValueError, TypeError):
-            pass  # e.g. a lone surrogate deep inside: fall back to the plain text form
+        except Exception:  # a lone surrogate or a failing __str__ deep inside: plain form next
+            pass
+    # str() may raise (or, through a broken __str__, not return a str): the caller reports
+    # that as the tool's failure rather than sending the model a made-up rendering.
     return _valid_utf8(str(value))
 
 
