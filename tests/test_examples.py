@@ -155,7 +155,8 @@ async def test_weather_tool_lists_the_known_cities_for_an_unknown_one() -> None:
 async def test_math_tutor_uses_the_calculator(capsys: pytest.CaptureFixture[str]) -> None:
     out = await run_main("math_tutor", capsys)
     assert "84" in out and "calculate" in out
-    assert usage_of(out) == (2, 1)
+    assert "9.165151" in out  # the second step: the square root of 84
+    assert usage_of(out) == (2, 2)
 
 
 @pytest.mark.anyio

@@ -13,7 +13,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from agentkit.sim._evidence import Evidence, parse_field_errors, safe_eval
+from agentkit.sim._arith import safe_eval
+from agentkit.sim._evidence import Evidence
+from agentkit.sim._feedback import parse_field_errors
 from agentkit.sim._schemas import generate_from_pattern
 from agentkit.sim.media import inspect_image, render_png
 from agentkit.sim.policy import (
@@ -514,7 +516,8 @@ def test_summarizes_each_result_of_parallel_calls() -> None:
 def test_reports_a_failed_tool() -> None:
     reply = after_results("Weather in Atlantis?",
                           [("get_weather", {"city": "Atlantis"}, "Error: unknown city")], [WEATHER])
-    assert reply.content == "Based on get_weather (city: Atlantis) failed: Error: unknown city"
+    assert reply.content == (
+        "I could not get an answer: get_weather (city: Atlantis) failed: Error: unknown city")
 
 
 OUTPUT_SCHEMA = {

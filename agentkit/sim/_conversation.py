@@ -14,8 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._evidence import Evidence, content_words, parse_field_errors
-from ._fill import parameter_kind
+from ._evidence import Evidence
+from ._feedback import parse_field_errors, reports_failure
+from ._kinds import shaped_kind
+from ._words import content_words
 
 __all__ = ["Conversation", "Result", "Tool", "ToolWords", "loads", "text_of"]
 
@@ -25,7 +27,6 @@ _FINAL_NAMES = frozenset({"answer", "respond", "output", "final", "result", "fin
 _NAME_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _KEY_VALUE_LINE = re.compile(r"^\s*[-*•]?\s*([A-Za-z][\w .-]{0,40}?)\s*[:=]\s*(.+?)\s*$")
 _PROMPT_SCHEMA_HINT = re.compile(r"(?i)json|schema")
-_ERROR_RESULT = re.compile(r"(?i)^\s*(?:error|exception|traceback|failed|invalid)\b")
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,17 @@ class Tool:
     index: int
 
     @functools.cached_property
+    def schema_key(self) -> str:
+        """The parameters' schema as canonical JSON: a cache key, as agents resend tools."""
+        try:
+            return json.dumps(self.parameters, sort_keys=True, default=str)
+        except (TypeError, ValueError):
+            return "{}"
+
+    @functools.cached_property
     def words(self) -> ToolWords:
         """The tool as words, for scoring it against a message."""
-        try:
-            key = json.dumps(self.parameters, sort_keys=True, default=str)
-        except (TypeError, ValueError):
-            key = "{}"
-        return _tool_words(self.name, self.description, key)
+        return _tool_words(self.name, self.description, self.schema_key)
 
     @functools.cached_property
     def is_final(self) -> bool:
@@ -70,16 +75,6 @@ class Tool:
         if "final" in parts or (len(parts) == 1 and parts[0] in _FINAL_NAMES):
             return True
         return bool(parts) and parts[0] in _FINAL_VERBS and bool(set(parts[1:]) & _FINAL_WORDS)
-
-
-_FORMAT_KINDS = {"date": "date", "date-time": "date", "email": "email", "uri": "url", "url": "url"}
-
-
-def _shaped_kind(name: str, schema: Mapping[str, Any]) -> str:
-    fmt = schema.get("format")
-    if isinstance(fmt, str) and fmt in _FORMAT_KINDS:
-        return _FORMAT_KINDS[fmt]
-    return parameter_kind(name, schema)
 
 
 @functools.lru_cache(maxsize=2048)
@@ -93,7 +88,7 @@ def _tool_words(name: str, description: str, parameters_json: str) -> ToolWords:
         for key, schema in properties.items():
             texts.append(str(key))
             if isinstance(schema, Mapping):
-                kinds.append(_shaped_kind(str(key), schema))
+                kinds.append(shaped_kind(str(key), schema))
                 texts.append(str(schema.get("description", "")))
                 enum = schema.get("enum")
                 if isinstance(enum, list):
@@ -123,12 +118,7 @@ class Result:
     @functools.cached_property
     def failed(self) -> bool:
         """Whether the content reports an error rather than a result."""
-        data = self.data
-        return bool(_ERROR_RESULT.match(self.content)) or (
-            isinstance(data, Mapping)
-            and set(data) <= {"error", "detail", "message", "code"}
-            and "error" in data
-        )
+        return reports_failure(self.content, self.data)
 
 
 def _parse_result(content: str) -> Any:
@@ -255,23 +245,40 @@ class Conversation:
     # ---- tool results ------------------------------------------------------------------------
 
     @functools.cached_property
-    def results(self) -> list[Result]:
-        """Every tool result since the question, in order, each with its call."""
-        calls: dict[str, tuple[str, Any]] = {}
-        results: list[Result] = []
+    def calls(self) -> list[tuple[str, str, Any]]:
+        """Every tool call made since the question: `(id, name, parsed arguments)`, in order."""
+        made: list[tuple[str, str, Any]] = []
         for message in self.messages[self.question_index + 1 :]:
-            role = message.get("role")
-            if role == "assistant":
-                for call in message.get("tool_calls") or ():
-                    if not isinstance(call, Mapping):
-                        continue
-                    function = call.get("function")
-                    if isinstance(function, Mapping):
-                        calls[str(call.get("id"))] = (
+            if message.get("role") != "assistant":
+                continue
+            for call in message.get("tool_calls") or ():
+                if not isinstance(call, Mapping):
+                    continue
+                function = call.get("function")
+                if isinstance(function, Mapping):
+                    made.append(
+                        (
+                            str(call.get("id")),
                             str(function.get("name", "")),
                             loads(function.get("arguments")),
                         )
-            elif role == "tool":
+                    )
+        return made
+
+    @functools.cached_property
+    def results(self) -> list[Result]:
+        """Every tool result since the question, in order, each with its call."""
+        # Looked up as the conversation goes: a client may reuse ids from one turn to the next.
+        calls: dict[str, tuple[str, Any]] = {}
+        made = iter(self.calls)
+        results: list[Result] = []
+        for message in self.messages[self.question_index + 1 :]:
+            if message.get("role") == "assistant":
+                for call in message.get("tool_calls") or ():
+                    if isinstance(call, Mapping) and isinstance(call.get("function"), Mapping):
+                        call_id, name, arguments = next(made)
+                        calls[call_id] = (name, arguments)
+            elif message.get("role") == "tool":
                 call_id = str(message.get("tool_call_id"))
                 name, arguments = calls.get(call_id, (str(message.get("name") or "tool"), {}))
                 results.append(Result(call_id, name, arguments, text_of(message.get("content"))))

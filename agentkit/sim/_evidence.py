@@ -2,22 +2,31 @@
 
 Pure and stdlib only. The policy decides; this module only reads. Everything is computed on
 demand and cached per `Evidence`, so a request that needs only the words pays only for them.
-Also here: reading validation-error feedback (the lines an agent sends back when an answer
-did not validate) and evaluating arithmetic safely.
+Words and stems live in `_words`, arithmetic in `_arith`, validation feedback in `_feedback`;
+their names are re-exported here for code that reads everything from one place.
 """
 
 from __future__ import annotations
 
-import ast
 import bisect
 import functools
-import json
-import math
-import operator
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from ._arith import find_expressions, safe_eval
+from ._feedback import FieldError, parse_field_errors
+from ._words import (
+    STOPWORDS,
+    content_words,
+    normalize_key,
+    overlap,
+    related,
+    related_to_any,
+    split_words,
+    stem,
+)
 
 __all__ = [
     "STOPWORDS",
@@ -35,129 +44,7 @@ __all__ = [
     "stem",
 ]
 
-# --------------------------------------------------------------------------------------------
-# Words
-# --------------------------------------------------------------------------------------------
-
-STOPWORDS = frozenset(
-    """
-    a about above after again all also am an and any are as at be been before being below
-    between both but by can could did do does doing done don dont down during each either
-    else etc ever every few for from further get gets getting give given gives had has have
-    having he her here hers him his how however i if in into is it its itself just kind
-    kindly let lets like may me might mine more most much must my need no nor not now of off
-    often on once only or other our ours out over own please per really same shall she
-    should show so some such tell than thank thanks that the their theirs them then there
-    these they this those through to too under until up upon us use used using very via want
-    was we were what whats when where whether which while who whom whose why will with
-    within without would yes yet you your yours
-    """.split()  # noqa: SIM905 - a word list reads better as prose
-)
-"""Words that say nothing about what a message or a tool is about."""
-
 _TOKEN = re.compile(r"[^\W_]+")
-_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_]+")
-
-# Suffix -> replacement, tried in order; "ation" and "ator" meet "ate", so "calculation",
-# "calculator" and "calculate" share one stem.
-_SUFFIXES = (
-    ("ations", "ate"),
-    ("ation", "ate"),
-    ("ators", "ate"),
-    ("ator", "ate"),
-    ("ies", "y"),
-    ("ied", "y"),
-    ("sses", "ss"),
-    ("shes", "sh"),
-    ("ches", "ch"),
-    ("xes", "x"),
-    ("zes", "z"),
-    ("ing", ""),
-    ("ed", ""),
-    ("s", ""),
-)
-_NO_PLURAL = ("ss", "us", "is")
-
-
-@functools.lru_cache(maxsize=8192)
-def stem(word: str) -> str:
-    """A light, deterministic stem: plurals, -ing, -ed, -ation/-ator, and a final -e.
-
-    Not a linguistic stemmer; it only has to map both sides of a comparison the same way
-    ("cities" and "city", "forecasts" and "forecast"). Cached: words repeat across requests.
-    """
-    word = word.lower()
-    for _ in range(2):
-        for suffix, replacement in _SUFFIXES:
-            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-                if suffix == "s" and word.endswith(_NO_PLURAL):
-                    continue
-                word = word[: -len(suffix)] + replacement
-                break
-        else:
-            break
-    if len(word) > 4 and word.endswith("e"):
-        word = word[:-1]
-    return word
-
-
-def split_words(text: str) -> list[str]:
-    """The words of `text` as written, snake_case and camelCase split ("getWeather" -> get, Weather)."""
-    parts: list[str] = []
-    for token in _TOKEN.findall(text):
-        if token.islower() or token.isupper() or token.isdigit():
-            parts.append(token)
-        else:
-            parts.extend(_CAMEL.findall(token))
-    return parts
-
-
-def content_words(text: str) -> list[str]:
-    """The stems of `text`'s words that carry meaning, in order (snake_case and camelCase split).
-
-    Stopwords and bare numbers are left out.
-    """
-    out: list[str] = []
-    for part in split_words(text):
-        lower = part.lower()
-        if lower in STOPWORDS or lower.isdigit():
-            continue
-        out.append(stem(lower))
-    return out
-
-
-def normalize_key(key: str) -> str:
-    """A key reduced to lower-case letters and digits: `"Temp_C"` and `"tempC"` meet."""
-    return "".join(ch for ch in key.lower() if ch.isalnum())
-
-
-def related(a: str, b: str) -> bool:
-    """Whether two stems are the same word, or one is a real prefix of the other."""
-    if a == b:
-        return True
-    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    # "temp" and "temperature", "doc" and "documentation": a prefix of 3+ letters, but only
-    # when it is a real part of the longer word, not a coincidence of two short words.
-    return len(short) >= 3 and len(long_) >= 5 and long_.startswith(short)
-
-
-@functools.lru_cache(maxsize=16384)
-def related_to_any(word: str, pool: frozenset[str]) -> bool:
-    """Whether `word` is `related` to any word of `pool`; cached, as tools repeat per turn."""
-    return word in pool or any(related(word, other) for other in pool)
-
-
-def overlap(words: Iterable[str], others: Iterable[str]) -> float:
-    """How many of `words` appear in `others`: 1 for an exact stem, 0.5 for a prefix match."""
-    pool = others if isinstance(others, frozenset) else frozenset(others)
-    total = 0.0
-    for word in set(words):
-        if word in pool:
-            total += 1.0
-        elif related_to_any(word, pool):
-            total += 0.5
-    return total
-
 
 # --------------------------------------------------------------------------------------------
 # Patterns
@@ -194,28 +81,6 @@ _SQL = re.compile(
     r"\b(?:SELECT|WITH|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|EXPLAIN)\b[^;]*;?"
     r"|\bselect\b[^;]*?\bfrom\b[^;?]*",
 )
-# Operators spelled as words, rewritten before looking for an arithmetic expression.
-_OPERATOR_WORDS = (
-    (re.compile(r"\bto the power of\b", re.I), "^"),
-    (re.compile(r"\bmultiplied by\b", re.I), "*"),
-    (re.compile(r"\bdivided by\b", re.I), "/"),
-    (re.compile(r"\b(?:plus)\b", re.I), "+"),
-    (re.compile(r"\b(?:minus)\b", re.I), "-"),
-    (re.compile(r"\b(?:times)\b", re.I), "*"),
-    (re.compile(r"(?<=\d)\s*[x×]\s*(?=\d)"), " * "),
-    (re.compile(r"\bsquared\b", re.I), "^2"),
-    (re.compile(r"\bsquare root of\s*(\d+(?:\.\d+)?)", re.I), r"sqrt(\1)"),
-)
-_OPERATOR_HINT = re.compile(
-    r"(?i)power|multipl|divided|plus|minus|times|squared|square root|\d\s*[x×]\s*\d"
-)
-_FUNCTIONS = r"sqrt|sin|cos|tan|log|log10|ln|exp|abs|floor|ceil|round|pi"
-_EXPRESSION = re.compile(
-    r"(?:(?<![A-Za-z])(?:" + _FUNCTIONS + r")(?![A-Za-z])|\d+(?:\.\d+)?|\*\*|[-+*/^%÷()]|[ \t])+"
-)
-_HAS_OPERATOR = re.compile(
-    r"\d\s*(?:\*\*|[-+*/^%÷])\s*[\d(]|(?<![A-Za-z])(?:" + _FUNCTIONS + r")\s*\("
-)
 _NAME = re.compile(
     r"\b[A-Z][\w'’-]*(?:\.(?=\s[A-Z]))?"
     r"(?:\s+(?:(?:de|da|del|der|di|du|van|von|la|le|of|the)\s+)?[A-Z][\w'’-]*)*"
@@ -228,6 +93,14 @@ _KEY_VALUE_LINE = re.compile(
 _KEY_VALUE = re.compile(r"\b([A-Za-z_][\w-]*)\s*(?:=|:)\s*(\"[^\"]*\"|'[^']*'|[^\s,;]+)")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(.+?)\s*$", re.M)
 _LIST_GAP = re.compile(r"\s*(?:,\s*(?:and|or|&)?|and|or|&|vs\.?|versus)\s*", re.I)
+# Names a message asks about one after the other: "Paris, then Tokyo", "in Paris? And in
+# Tokyo?", "Paris and then in Rome". A bare "in" is no join: "Paris in June" is one subject.
+_THEN_GAP = re.compile(
+    r"\s*(?:[,.?!;]\s*)?(?:and\s+)?then\s+(?:(?:in|at|for|near|to)\s+)?(?:the\s+)?"
+    r"|\s*[.?!;]\s+(?:and|also|what about|how about)\s+(?:(?:in|at|for|near|to)\s+)?(?:the\s+)?"
+    r"|\s*,?\s*(?:and|or)\s+(?:in|at|for|near)\s+(?:the\s+)?",
+    re.I,
+)
 _LEADING = re.compile(
     r"^(?:(?:please|kindly|hey|hi|hello|ok|okay|so|now|then|also|can you|could you|would you|"
     r"will you|i want you to|i'd like you to|i would like you to|i want to|i'd like to|"
@@ -659,24 +532,17 @@ class Evidence:
         return out
 
     @functools.cached_property
+    def expressions_in_order(self) -> tuple[str, ...]:
+        """Arithmetic expressions in the order the text gives them ("(3 + 4) * 12", "sqrt(84)")."""
+        if not any(ch.isdigit() for ch in self.text):
+            return ()
+        blanks = [s.value for s in self.dates + self.times + self.urls + self.ips]
+        return tuple(find_expressions(self.text, blanks))
+
+    @functools.cached_property
     def expressions(self) -> tuple[str, ...]:
         """Arithmetic expressions in the text, longest first ("(3 + 4) * 12", "2^10")."""
-        text = self.text
-        if not any(ch.isdigit() for ch in text):
-            return ()
-        if _OPERATOR_HINT.search(text):
-            for pattern, replacement in _OPERATOR_WORDS:
-                text = pattern.sub(replacement, text)
-        if not _HAS_OPERATOR.search(text):
-            return ()
-        for span in self.dates + self.times + self.urls + self.ips:
-            text = text.replace(span.value, " " * len(span.value))
-        found = []
-        for match in _EXPRESSION.finditer(text):
-            candidate = _balance(match.group().strip())
-            if _HAS_OPERATOR.search(candidate) and any(ch.isdigit() for ch in candidate):
-                found.append(candidate)
-        return tuple(sorted(dict.fromkeys(found), key=len, reverse=True))
+        return tuple(sorted(self.expressions_in_order, key=len, reverse=True))
 
     # ---- booleans and enums ------------------------------------------------------------------
 
@@ -719,195 +585,11 @@ def _longest_chain(spans: Sequence[Span], text: str) -> list[str]:
     best: list[Span] = []
     run: list[Span] = []
     for span in spans:
-        if run and _LIST_GAP.fullmatch(text[run[-1].end : span.start]):
+        gap = text[run[-1].end : span.start] if run else ""
+        if run and (_LIST_GAP.fullmatch(gap) or _THEN_GAP.fullmatch(gap)):
             run.append(span)
         else:
             run = [span]
         if len(run) > len(best):
             best = list(run)
     return [s.value for s in best]
-
-
-def _balance(expression: str) -> str:
-    """Drop parentheses that the surrounding prose, not the expression, opened or closed."""
-    expression = expression.strip()
-    while expression.count("(") > expression.count(")"):
-        cut = expression.find("(")
-        expression = (expression[:cut] + expression[cut + 1 :]).strip()
-    while expression.count(")") > expression.count("("):
-        cut = expression.rfind(")")
-        expression = (expression[:cut] + expression[cut + 1 :]).strip()
-    return expression
-
-
-# --------------------------------------------------------------------------------------------
-# Validation feedback
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One complaint about an answer: where (a path of keys and indexes) and what."""
-
-    path: tuple[str | int, ...]
-    message: str
-
-
-_FEEDBACK_HINT = re.compile(
-    r"(?i)valid|error|fix|retry|again|failed|wrong|incorrect|does not match|rejected"
-)
-_ERRORISH = re.compile(
-    r"(?i)required|missing|not permitted|extra|should|must|invalid|valid|expected|at least|"
-    r"at most|greater|less|error|unexpected|too (?:long|short|many|few|large|small)|match|"
-    r"not allowed|not one of|unable|cannot|can't"
-)
-_BULLET_ERROR = re.compile(r"^\s*[-*•]\s*([\w$][\w.\[\]$-]*)\s*:\s*(.+?)\s*$", re.M)
-_PYDANTIC_LOC = re.compile(r"^([\w$][\w.\[\]$-]*)\n\s+(.+?)(?:\s*\[type=[^\]]*\])?$", re.M)
-_GOT = re.compile(r"\s*\(got .*\)\s*$")
-_ROOTS = frozenset(
-    {"", "input", "root", "__root__", "body", "value", "output", "json", "answer", "arguments"}
-)
-
-
-def parse_field_errors(text: str) -> list[FieldError]:
-    """Read validation errors an agent sent back, in any of the common shapes.
-
-    Understands bullet lines (`- days: Input should be ... (got 30)`), pydantic's own
-    rendering (a location line, then the indented message) and JSON lists of
-    `{"loc": ..., "msg": ...}`. Text that does not talk about errors at all gives [].
-
-    Args:
-        text: The feedback message.
-
-    Returns:
-        The errors; a path of () means the answer as a whole.
-    """
-    if not text or not _FEEDBACK_HINT.search(text):
-        return []
-    errors = _json_errors(text)
-    if errors:
-        return errors
-    for pattern in (_BULLET_ERROR, _PYDANTIC_LOC):
-        for match in pattern.finditer(text):
-            message = _GOT.sub("", match.group(2))
-            if _ERRORISH.search(message):
-                errors.append(FieldError(_parse_path(match.group(1)), message))
-        if errors:
-            return errors
-    return errors
-
-
-def _json_errors(text: str) -> list[FieldError]:
-    if '"msg"' not in text:
-        return []
-    decoder = json.JSONDecoder()
-    for start in (i for i, ch in enumerate(text) if ch == "["):
-        try:
-            data, _ = decoder.raw_decode(text, start)
-        except ValueError:
-            continue
-        if (
-            isinstance(data, list)
-            and data
-            and all(isinstance(e, Mapping) and "msg" in e for e in data)
-        ):
-            out = []
-            for entry in data:
-                loc = entry.get("loc", ())
-                path = (
-                    _parse_path(loc)
-                    if isinstance(loc, str)
-                    else tuple(p if isinstance(p, int) else str(p) for p in loc)
-                    if isinstance(loc, list | tuple)
-                    else ()
-                )
-                out.append(FieldError(_strip_root(path), str(entry["msg"])))
-            return out
-    return []
-
-
-def _parse_path(loc: str) -> tuple[str | int, ...]:
-    parts: list[str | int] = []
-    for piece in re.findall(r"[^.\[\]]+", loc):
-        parts.append(int(piece) if piece.isdigit() else piece)
-    return _strip_root(tuple(parts))
-
-
-def _strip_root(path: tuple[str | int, ...]) -> tuple[str | int, ...]:
-    if path and isinstance(path[0], str) and path[0] in _ROOTS:
-        return path[1:]
-    return path
-
-
-# --------------------------------------------------------------------------------------------
-# Arithmetic
-# --------------------------------------------------------------------------------------------
-
-_BINARY: Mapping[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
-}
-_UNARY: Mapping[type[ast.unaryop], Callable[[Any], Any]] = {
-    ast.UAdd: operator.pos,
-    ast.USub: operator.neg,
-}
-_CALLS: Mapping[str, Callable[..., Any]] = {
-    "sqrt": math.sqrt, "sin": math.sin, "cos": math.cos, "tan": math.tan, "log": math.log,
-    "log10": math.log10, "ln": math.log, "exp": math.exp, "abs": abs, "floor": math.floor,
-    "ceil": math.ceil, "round": round,
-}  # fmt: skip
-_CONSTANTS: Mapping[str, float] = {"pi": math.pi, "e": math.e}
-# Larger powers are how "2 ** 2 ** 100" would hang a server.
-_MAX_EXPONENT = 1000
-_MAX_MAGNITUDE = 1e300
-
-
-def safe_eval(expression: str) -> int | float | None:
-    """Evaluate arithmetic (`+ - * / // % ^ **`, parentheses, sqrt/log/... and pi) without eval.
-
-    `^` means power, as people write it. Anything else (names, attributes, huge powers,
-    division by zero) gives None.
-    """
-    source = expression.replace("^", "**").replace("÷", "/").replace("×", "*")
-    try:
-        tree = ast.parse(source.strip(), mode="eval")
-        value = _eval(tree.body)
-    except (SyntaxError, ValueError, TypeError, ZeroDivisionError, OverflowError, RecursionError):
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if isinstance(value, float) and (math.isnan(value) or abs(value) > _MAX_MAGNITUDE):
-        return None
-    return value
-
-
-def _eval(node: ast.expr) -> Any:
-    if (
-        isinstance(node, ast.Constant)
-        and isinstance(node.value, int | float)
-        and not isinstance(node.value, bool)
-    ):
-        return node.value
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        left, right = _eval(node.left), _eval(node.right)
-        if isinstance(node.op, ast.Pow) and (abs(right) > _MAX_EXPONENT or abs(left) > 1e100):
-            raise ValueError("power too large")
-        return _BINARY[type(node.op)](left, right)
-    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-        return _UNARY[type(node.op)](_eval(node.operand))
-    if isinstance(node, ast.Name) and node.id in _CONSTANTS:
-        return _CONSTANTS[node.id]
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id in _CALLS
-        and not node.keywords
-        and 1 <= len(node.args) <= 2
-    ):
-        return _CALLS[node.func.id](*(_eval(arg) for arg in node.args))
-    raise ValueError("not arithmetic")

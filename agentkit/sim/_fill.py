@@ -6,27 +6,19 @@ lists) and takes each value from, in order: a `key=value` in the message, the to
 "in", a `url` wants a URL, `days` wants the number next to "days"), the schema's default, and
 last a fallback of the right type that respects enum, pattern, bounds and lengths.
 
-`_repair` uses a filler to fix answers that came back with validation errors; `_schemas`
-holds what this module needs to know about schema nodes and scalars.
+`_kinds` says what kind of value a parameter wants and where the message holds one;
+`_sources` indexes tool results; `_schemas` knows schema nodes and scalars. `_repair` uses a
+filler to fix answers that came back with validation errors.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._evidence import (
-    STOPWORDS,
-    Evidence,
-    content_words,
-    normalize_key,
-    overlap,
-    split_words,
-    stem,
-)
+from ._evidence import Evidence
+from ._kinds import Prop, kind_candidates, parameter_kind, prop_of, shaped_values
 from ._schemas import (
     fit_number,
     generate_from_pattern,
@@ -37,43 +29,18 @@ from ._schemas import (
     to_bool,
     to_number,
 )
+from ._sources import Entry, flatten_sources
+from ._words import STOPWORDS, content_words, normalize_key, overlap, stem
 
 __all__ = ["Entry", "Filler", "flatten_sources", "parameter_kind"]
 
 _MAX_DEPTH = 8
-_MAX_ENTRIES = 400
 
 
 def _stems(*words: str) -> frozenset[str]:
     return frozenset(stem(w) for w in words)
 
 
-# Kinds of string parameter, told apart by the words of their name (then description).
-_STRONG_KINDS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("url", _stems("url", "uri", "link", "href", "website", "site", "webpage", "endpoint",
-                   "homepage")),
-    ("email", _stems("email", "mail", "e-mail")),
-    ("phone", _stems("phone", "telephone", "tel", "mobile", "cell", "fax")),
-    ("path", _stems("path", "file", "filename", "filepath", "dir", "directory", "folder",
-                    "glob")),
-    ("expression", _stems("expression", "expr", "formula", "calculation", "equation", "math",
-                          "arithmetic")),
-    ("sql", _stems("sql")),
-    ("code", _stems("code", "script", "snippet", "program", "command", "cmd", "shell")),
-)  # fmt: skip
-_WEAK_KINDS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("entity", _stems(
-        "city", "location", "place", "name", "country", "person", "region", "town", "state",
-        "address", "destination", "origin", "author", "user", "username", "company",
-        "organization", "org", "team", "recipient", "contact", "airport", "station", "venue",
-        "capital", "language", "lang", "artist", "brand", "product", "symbol", "ticker",
-        "stock", "currency", "who", "where", "customer", "owner", "employee", "member")),
-    ("query", _stems("query", "q", "search", "term", "keyword", "topic", "question",
-                     "subject", "title", "lookup")),
-    ("text", _stems("text", "content", "body", "message", "prompt", "input", "description",
-                    "note", "comment", "sentence", "phrase", "word", "summary", "answer",
-                    "reason", "instruction", "string", "response", "reply", "explanation")),
-)  # fmt: skip
 # Fields that want the answer itself: with tool results, the summary of them.
 _ANSWER_WORDS = _stems(
     "answer",
@@ -109,104 +76,6 @@ _BOOL_VERBS = _stems(
     "return",
     "add",
 )
-# Where a parameter's words ask for one end of a route, the preposition that introduces it:
-# "from London to Tokyo", "convert USD to EUR".
-_ORIGIN_WORDS = _stems("source", "from", "origin", "start", "departure", "sender", "base")
-_DESTINATION_WORDS = _stems(
-    "target", "to", "destination", "end", "arrival", "recipient", "dest", "into", "quote"
-)
-_ORIGIN_PREPOSITIONS = frozenset({"from"})
-_DESTINATION_PREPOSITIONS = frozenset({"to", "into", "in"})
-# Prepositions that introduce places and people ("in Paris", "for Ada Lovelace").
-_PLACE_PREPOSITIONS = frozenset({"in", "at", "near", "for", "from", "to", "about", "of", "into"})
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One key of a tool result: its normalised name, its words and its value."""
-
-    key: str
-    words: frozenset[str]
-    value: Any
-
-
-def flatten_sources(sources: Iterable[tuple[str, Any]]) -> list[Entry]:
-    """Index tool results by key, shallow keys first, then each result by its tool's name.
-
-    Args:
-        sources: `(tool name, parsed result)` pairs.
-
-    Returns:
-        The entries, at most a few hundred (huge results are cut, not scanned forever).
-    """
-    entries: list[Entry] = []
-    labelled: list[Entry] = []
-    queue: list[Any] = []
-    for label, value in sources:
-        queue.append(value)
-        words = frozenset(content_words(label))
-        if words:
-            labelled.append(Entry(normalize_key(label), words, value))
-    while queue and len(entries) < _MAX_ENTRIES:
-        value = queue.pop(0)
-        if isinstance(value, Mapping):
-            for key, item in value.items():
-                entries.append(
-                    Entry(normalize_key(str(key)), frozenset(content_words(str(key))), item)
-                )
-                queue.append(item)
-        elif isinstance(value, list):
-            queue.extend(value[:50])
-    return entries + labelled
-
-
-@dataclass(frozen=True)
-class _Prop:
-    name: str
-    words: frozenset[str]
-    about: frozenset[str]
-    kind: str
-    direction: str  # "origin", "destination" or ""
-
-
-def _prop(name: str, node: Mapping[str, Any]) -> _Prop:
-    return _read_prop(name, str(node.get("description", "")), str(node.get("title", "")))
-
-
-@functools.lru_cache(maxsize=4096)
-def _read_prop(name: str, description: str, title: str) -> _Prop:
-    # Cached: agents send the same schemas on every turn.
-    words = frozenset(content_words(name))
-    text = f"{description} {title}"
-    about = frozenset(content_words(text)) if text.strip() else frozenset()
-    # "from" and "to" are stopwords, but in a name ("from_unit") they say which end it is.
-    parts = frozenset(stem(p) for p in split_words(name)) | about
-    direction = ""
-    if parts & _ORIGIN_WORDS:
-        direction = "origin"
-    elif parts & _DESTINATION_WORDS:
-        direction = "destination"
-    return _Prop(name, words, about, _kind(words, about), direction)
-
-
-def parameter_kind(name: str, node: Mapping[str, Any]) -> str:
-    """What a string parameter holds, judged by its name and description.
-
-    One of "url", "email", "phone", "path", "expression", "sql", "code" (values with a shape of
-    their own), "entity" (a place or a name), "query", "text", or "generic".
-    """
-    return _prop(name, node).kind
-
-
-def _kind(words: frozenset[str], about: frozenset[str]) -> str:
-    # Shaped kinds first, by name then by description ("query: a SQL SELECT statement" holds
-    # SQL, not a search query); then the loose kinds, by name then by description.
-    for kinds in (_STRONG_KINDS, _WEAK_KINDS):
-        for source in (words, about):
-            for kind, keys in kinds:
-                if source & keys:
-                    return kind
-    return "generic"
 
 
 class _Missing:
@@ -271,7 +140,7 @@ class Filler:
         node, nullable = resolve(schema, self.root)
         if depth > _MAX_DEPTH + 4:
             return (None if nullable else self._fallback(node, name, depth)), False
-        prop = _prop(name, node)
+        prop = prop_of(name, node)
         if self.subject is not None and depth == self._base_depth + 1 and name == self.subject[0]:
             ok, forced = self.coerce(self.subject[1], node, depth)
             if ok:
@@ -341,7 +210,7 @@ class Filler:
         return out, found_any
 
     def _array(
-        self, node: Mapping[str, Any], prop: _Prop, *, required: bool, depth: int
+        self, node: Mapping[str, Any], prop: Prop, *, required: bool, depth: int
     ) -> tuple[Any, bool]:
         items_schema = node.get("items", {})
         if isinstance(items_schema, list):
@@ -355,9 +224,9 @@ class Filler:
             found = bool(values)
         elif not required or depth > _MAX_DEPTH:
             values = []
-        elif kind == "string" and self._shaped(item, prop):
+        elif kind == "string" and shaped_values(self.ev, item, prop):
             values = []
-            for candidate in self._shaped(item, prop):
+            for candidate in shaped_values(self.ev, item, prop):
                 if candidate not in values and not self._string_used(candidate):
                     values.append(self._fit_string(candidate, item))
             for value in values:
@@ -440,7 +309,7 @@ class Filler:
             if best is not None:
                 self._claims[name] = best[1]
 
-    def _number(self, node: Mapping[str, Any], prop: _Prop, *, required: bool) -> tuple[Any, bool]:
+    def _number(self, node: Mapping[str, Any], prop: Prop, *, required: bool) -> tuple[Any, bool]:
         integer = schema_type(node) == "integer"
         index = self._claims.pop(prop.name, None)
         if index is None and required:
@@ -458,7 +327,7 @@ class Filler:
         self._used_numbers.add(index)
         return fit_number(self.ev.numbers[index].value, node, integer=integer), True
 
-    def _boolean(self, node: Mapping[str, Any], prop: _Prop) -> tuple[Any, bool]:
+    def _boolean(self, node: Mapping[str, Any], prop: Prop) -> tuple[Any, bool]:
         targets = prop.words - _BOOL_VERBS or prop.words
         said = self.ev.boolean_for(targets)
         if said is None:
@@ -467,7 +336,7 @@ class Filler:
 
     # ---- strings -----------------------------------------------------------------------------
 
-    def _string(self, node: Mapping[str, Any], prop: _Prop, *, required: bool) -> tuple[Any, bool]:
+    def _string(self, node: Mapping[str, Any], prop: Prop, *, required: bool) -> tuple[Any, bool]:
         ev = self.ev
         fmt = node.get("format")
         by_format = {
@@ -483,7 +352,9 @@ class Filler:
             elif fmt == "date-time":
                 candidates = [c if "T" in c or " " in c else c + "T00:00:00Z" for c in candidates]
         else:
-            candidates = self._kind_candidates(prop, required=required)
+            wants_answer = bool(self.entries) and bool(prop.words & _ANSWER_WORDS)
+            answer = self.summary if wants_answer and self.summary else None
+            candidates = kind_candidates(self.ev, prop, required=required, answer=answer)
         for candidate in candidates:
             if candidate and not self._string_used(candidate):
                 self._use_string(candidate)
@@ -491,88 +362,6 @@ class Filler:
         if required and self.entries and prop.words & _ANSWER_WORDS and self.summary:
             return self._fit_string(self.summary, node), True
         return _MISSING, False
-
-    def _shaped(self, node: Mapping[str, Any], prop: _Prop) -> list[str]:
-        """Every value of a shape the item wants (all emails for a list of emails), or []."""
-        ev = self.ev
-        fmt = node.get("format")
-        if fmt in ("email", "idn-email") or (fmt is None and prop.kind == "email"):
-            return [s.value for s in ev.emails]
-        if fmt in ("uri", "url", "iri") or (fmt is None and prop.kind == "url"):
-            return [s.value for s in ev.urls]
-        if fmt == "date":
-            return [s.value[:10] for s in ev.dates]
-        if fmt is None and prop.kind == "path":
-            return [s.value for s in ev.paths]
-        return []
-
-    def _kind_candidates(self, prop: _Prop, *, required: bool) -> list[str]:
-        ev = self.ev
-        kind = prop.kind
-        targets = prop.words | prop.about
-        near_quotes = [
-            q.value for q in ev.quoted if ev.near(q.start, q.end, prop.words) is not None
-        ]
-        if kind == "url":
-            return near_quotes + [s.value for s in ev.urls]
-        if kind == "email":
-            return [s.value for s in ev.emails]
-        if kind == "phone":
-            return near_quotes + [s.value for s in ev.phones]
-        if kind == "path":
-            pathish = [
-                q.value for q in ev.quoted if "/" in q.value or "." in q.value or "*" in q.value
-            ]
-            return pathish + [s.value for s in ev.paths]
-        if kind == "expression":
-            return list(ev.expressions)
-        if kind == "sql":
-            sqlish = [q.value for q in ev.quoted if q.value.lower().startswith(("select", "with "))]
-            return sqlish + [s.value for s in ev.sql] + (near_quotes if required else [])
-        if kind == "code":
-            return [s.value for s in ev.code_blocks] + (near_quotes or [q.value for q in ev.quoted])
-        names = ev.names
-        near_names = [s.value for s, _, _ in names if ev.near(s.start, s.end, targets) is not None]
-        if not required:
-            # An optional parameter takes only what is clearly meant for it.
-            strong = near_quotes + near_names
-            if kind == "entity":
-                strong += [s.value for s, prep, _ in names if prep]
-            if kind == "query" and ev.topic:
-                strong.append(ev.topic)
-            return strong
-        quoted = [q.value for q in ev.quoted]
-        directed: list[str] = []
-        if prop.direction:
-            origin = prop.direction == "origin"
-            wanted = _ORIGIN_PREPOSITIONS if origin else _DESTINATION_PREPOSITIONS
-            unwanted = _DESTINATION_PREPOSITIONS if origin else _ORIGIN_PREPOSITIONS
-            directed = [s.value for s, prep, _ in names if prep in wanted]
-            directed += [s.value for s in ev.after_preposition(wanted)]
-            if origin:
-                # "convert 5 miles to km": without "from", the origin is what comes before "to".
-                directed += [s.value for s in ev.before_preposition(unwanted)]
-            names = tuple(n for n in names if n[1] not in unwanted)
-        prep_names = directed + [s.value for s, prep, _ in names if prep]
-        plain_names = [s.value for s, prep, initial in names if not prep and not initial]
-        initial_names = [s.value for s, _, initial in names if initial]
-        lower_places = [s.value for s in ev.after_preposition(_PLACE_PREPOSITIONS)]
-        salient = [ev.salient] if ev.salient else []
-        if kind == "entity":
-            return (near_quotes + quoted + near_names + prep_names + plain_names + initial_names
-                    + lower_places + salient)  # fmt: skip
-        if kind == "query":
-            topic = [ev.topic] if ev.topic else []
-            return near_quotes + quoted + topic + salient
-        if kind == "text":
-            if self.entries and prop.words & _ANSWER_WORDS and self.summary:
-                return [*near_quotes, self.summary]
-            return near_quotes + quoted + salient
-        # A plain parameter takes names in the order the message gives them.
-        in_order = [
-            s.value for s, _, initial in sorted(names, key=lambda n: n[0].start) if not initial
-        ]
-        return near_quotes + quoted + near_names + directed + in_order + salient
 
     def _string_used(self, value: str) -> bool:
         lower = value.lower()
@@ -606,7 +395,7 @@ class Filler:
     # ---- tool results ------------------------------------------------------------------------
 
     def _from_entries(
-        self, node: Mapping[str, Any], prop: _Prop, depth: int, *, required: bool
+        self, node: Mapping[str, Any], prop: Prop, depth: int, *, required: bool
     ) -> tuple[Any] | None:
         key = normalize_key(prop.name)
         for entry in self.entries:
@@ -771,7 +560,7 @@ def _string_fallback(node: Mapping[str, Any], name: str, ev: Evidence, index: in
     }  # fmt: skip
     if isinstance(fmt, str) and fmt in formats:
         return formats[fmt]
-    kind = _prop(name, node).kind
+    kind = prop_of(name, node).kind
     by_kind = {
         "url": "https://example.com",
         "email": "user@example.com",

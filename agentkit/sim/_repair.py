@@ -15,7 +15,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._evidence import Evidence, FieldError
+from ._evidence import Evidence
+from ._feedback import FieldError
 from ._fill import Filler
 from ._schemas import generate_from_pattern, is_number, resolve, schema_type
 
