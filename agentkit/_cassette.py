@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import UserError, redact
+from .errors import UserError, redact_data
 
 __all__ = ["Cassette", "Interaction", "ReplayMismatchError"]
 
@@ -36,17 +36,6 @@ class ReplayMismatchError(UserError):
 def _keep_header(name: str) -> bool:
     name = name.lower()
     return name in _KEPT_HEADERS or name.startswith(_KEPT_PREFIXES) or name.endswith("request-id")
-
-
-def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
-    """`value` with every string passed through `redact`."""
-    if isinstance(value, str):
-        return redact(value, secrets)
-    if isinstance(value, list):
-        return [_scrub(item, secrets) for item in value]
-    if isinstance(value, dict):
-        return {key: _scrub(item, secrets) for key, item in value.items()}
-    return value
 
 
 _VERSION_SEGMENT = re.compile(r"/v\d+/")
@@ -104,7 +93,7 @@ class Interaction:
             "request": request,
             "response": response,
         }
-        return cls(_scrub(data, secrets))
+        return cls(redact_data(data, secrets))
 
     @property
     def method(self) -> str:

@@ -46,12 +46,15 @@ class HTTPResponse:
 class HTTPStream:
     """A response whose body is still arriving. Close it (or read it to the end)."""
 
-    __slots__ = ("_method", "_response", "_url", "headers", "status_code")
+    __slots__ = ("_method", "_response", "_secrets", "_url", "headers", "status_code")
 
-    def __init__(self, response: httpx2.Response, method: str, url: str) -> None:
+    def __init__(
+        self, response: httpx2.Response, method: str, url: str, secrets: tuple[str, ...] = ()
+    ) -> None:
         self._response = response
         self._method = method
         self._url = url
+        self._secrets = secrets
         self.status_code = response.status_code
         self.headers: Mapping[str, str] = response.headers
 
@@ -61,31 +64,50 @@ class HTTPStream:
             async for chunk in self._response.aiter_bytes():
                 yield chunk
         except httpx2.HTTPError as error:
-            raise _translate(error, self._method, self._url) from error
+            raise _translate(error, self._method, self._url, self._secrets) from _cause(
+                error, self._secrets
+            )
 
     async def read(self) -> bytes:
         """The rest of the body at once (for error responses to a streaming request)."""
         try:
             return await self._response.aread()
         except httpx2.HTTPError as error:
-            raise _translate(error, self._method, self._url) from error
+            raise _translate(error, self._method, self._url, self._secrets) from _cause(
+                error, self._secrets
+            )
 
     async def aclose(self) -> None:
         """Release the connection."""
         await self._response.aclose()
 
 
-def _translate(error: httpx2.HTTPError, method: str, url: str) -> Exception:
+def _translate(
+    error: httpx2.HTTPError, method: str, url: str, secrets: tuple[str, ...]
+) -> Exception:
+    """The agentkit error for an httpx2 failure, with its text scrubbed of secrets."""
     name = type(error).__name__
     if isinstance(error, httpx2.TimeoutException):
-        return APITimeoutError(
+        translated: Exception = APITimeoutError(
             f"{method} {url} timed out ({name}); raise `timeout=` for slow models",
             method=method, url=url,
         )
-    if isinstance(error, httpx2.UnsupportedProtocol | httpx2.InvalidURL):
-        return ConfigurationError(f"cannot send to {url!r}: {error}; check base_url")
-    detail = redact(str(error)) or name
-    return APIConnectionError(f"{method} {url} failed: {detail} ({name})", method=method, url=url)
+    elif isinstance(error, httpx2.UnsupportedProtocol | httpx2.InvalidURL):
+        translated = ConfigurationError(f"cannot send to {url!r}: {redact(str(error), secrets)}; "
+                                        "check base_url")
+    else:
+        detail = redact(str(error), secrets) or name
+        translated = APIConnectionError(
+            f"{method} {url} failed: {detail} ({name})", method=method, url=url
+        )
+    return translated
+
+
+def _cause(error: httpx2.HTTPError, secrets: tuple[str, ...]) -> BaseException | None:
+    """The error to chain: the original, unless its text holds a secret (tracebacks print
+    the whole chain)."""
+    original = str(error)
+    return error if redact(original, secrets) == original else None
 
 
 class HTTPClient:
@@ -99,6 +121,7 @@ class HTTPClient:
         transport: Transport | None = None,
         http_client: httpx2.AsyncClient | None = None,
         max_connections: int = 1000,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         if transport is not None and http_client is not None:
             raise ConfigurationError("pass either transport= or http_client=, not both")
@@ -116,6 +139,7 @@ class HTTPClient:
                 follow_redirects=False,
             )
         self._client = http_client
+        self._secrets = secrets
 
     @staticmethod
     def _make_timeout(timeout: float, connect_timeout: float) -> httpx2.Timeout:
@@ -147,7 +171,7 @@ class HTTPClient:
             request = self._request(method, url, headers, body, timeout)
             response = await self._client.send(request)
         except httpx2.HTTPError as error:
-            raise _translate(error, method, url) from error
+            raise _translate(error, method, url, self._secrets) from _cause(error, self._secrets)
         return HTTPResponse(
             response.status_code, response.headers, response.content,
             time.perf_counter() - started,
@@ -167,8 +191,8 @@ class HTTPClient:
             request = self._request(method, url, headers, body, timeout)
             response = await self._client.send(request, stream=True)
         except httpx2.HTTPError as error:
-            raise _translate(error, method, url) from error
-        return HTTPStream(response, method, url)
+            raise _translate(error, method, url, self._secrets) from _cause(error, self._secrets)
+        return HTTPStream(response, method, url, self._secrets)
 
     async def aclose(self) -> None:
         """Close the pool, if this object created it."""

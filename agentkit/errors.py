@@ -71,6 +71,7 @@ __all__ = [
     "UserError",
     "make_status_error",
     "redact",
+    "redact_data",
 ]
 
 # Bearer tokens and the key shapes of the providers we serve (xAI, OpenAI, OpenRouter).
@@ -89,6 +90,17 @@ def redact(text: str, secrets: Sequence[str] = ()) -> str:
         return f"{match.group(1)}[REDACTED]" if match.group(1) else "[REDACTED]"
 
     return _SECRET_PATTERNS.sub(_mask, text)
+
+
+def redact_data(value: Any, secrets: Sequence[str] = ()) -> Any:
+    """`value` (parsed JSON) with every string in it passed through `redact`."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, list):
+        return [redact_data(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {key: redact_data(item, secrets) for key, item in value.items()}
+    return value
 
 
 class AgentKitError(Exception):
@@ -344,8 +356,13 @@ def make_status_error(
     method: str | None = None,
     url: str | None = None,
     stream_event: bool = False,
+    secrets: Sequence[str] = (),
 ) -> APIStatusError:
-    """Map a status and an error body (xAI flat, OpenAI nested, or text) to the right class."""
+    """Map a status and an error body (xAI flat, OpenAI nested, or text) to the right class.
+
+    The body is kept on the exception, scrubbed like the message: a server may echo the key.
+    """
+    body = redact_data(body, secrets)
     code, text = _error_code_and_text(body)
     if stream_event:
         cls: type[APIStatusError] = APIStreamError
@@ -362,7 +379,7 @@ def make_status_error(
     if request_id:
         parts.append(f"(request id {request_id})")
     return cls(
-        redact(" ".join(parts)),
+        redact(" ".join(parts), secrets),
         status_code=status_code,
         code=code,
         body=body,

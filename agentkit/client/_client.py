@@ -125,7 +125,8 @@ class GrokClient:
             headers["authorization"] = f"Bearer {self._api_key}"
         # Read-only so that nothing can slip a header in (or the key out) by mutation.
         self._headers: Mapping[str, str] = MappingProxyType(headers)
-        self._http = HTTPClient(timeout=timeout, transport=transport, http_client=http_client)
+        self._http = HTTPClient(timeout=timeout, transport=transport, http_client=http_client,
+                                secrets=(self._api_key,) if self._api_key else ())
         self.chat = Chat(self)
         self.completions = Completions(self)
         self.models = Models(self)
@@ -306,7 +307,7 @@ class GrokClient:
         )
         return make_status_error(
             status, body, request_id=request_id, retry_after=parse_retry_after(headers),
-            method=method, url=url,
+            method=method, url=url, secrets=(self._api_key,) if self._api_key else (),
         )
 
     async def request(
@@ -366,7 +367,7 @@ class GrokClient:
                     raise self._status_error("POST", url, response.status_code,
                                              response.headers, data)
                 _expect_event_stream(response, url)
-                stream = stream_type(response)
+                stream = stream_type(response, secrets=(self._api_key,) if self._api_key else ())
                 await stream._prime()
             except BaseException:
                 await response.aclose()

@@ -35,8 +35,9 @@ class AsyncStream(Generic[ItemT]):
 
     _item_type: type[ItemT]
 
-    def __init__(self, response: HTTPStream) -> None:
+    def __init__(self, response: HTTPStream, *, secrets: tuple[str, ...] = ()) -> None:
         self._response = response
+        self._secrets = secrets
         self._decoder = SSEDecoder()
         self._buffered: list[ItemT] = []
         self._iterator = self._items()
@@ -105,11 +106,11 @@ class AsyncStream(Generic[ItemT]):
             self._done = True
             return None
         if event.event == "error":
-            raise _stream_error(_loads_or_text(data))
+            raise _stream_error(_loads_or_text(data), self._secrets)
         if '"error"' in data:
             payload = _loads_or_text(data)
             if isinstance(payload, dict) and payload.get("error"):
-                raise _stream_error(payload)
+                raise _stream_error(payload, self._secrets)
         try:
             return self._item_type.model_validate_json(data)
         except ValidationError as error:
@@ -153,8 +154,8 @@ class ChatStream(AsyncStream[ChatCompletionChunk]):
 
     _item_type = ChatCompletionChunk
 
-    def __init__(self, response: HTTPStream) -> None:
-        super().__init__(response)
+    def __init__(self, response: HTTPStream, *, secrets: tuple[str, ...] = ()) -> None:
+        super().__init__(response, secrets=secrets)
         self._accumulator = ChatAccumulator()
 
     def _on_item(self, item: ChatCompletionChunk) -> None:
@@ -180,8 +181,8 @@ class CompletionStream(AsyncStream[Completion]):
 
     _item_type = Completion
 
-    def __init__(self, response: HTTPStream) -> None:
-        super().__init__(response)
+    def __init__(self, response: HTTPStream, *, secrets: tuple[str, ...] = ()) -> None:
+        super().__init__(response, secrets=secrets)
         self._finished = False
 
     def _on_item(self, item: Completion) -> None:
@@ -199,7 +200,7 @@ def _loads_or_text(data: str) -> Any:
         return data
 
 
-def _stream_error(payload: Any) -> Exception:
+def _stream_error(payload: Any, secrets: tuple[str, ...]) -> Exception:
     status = 200
     error = payload.get("error") if isinstance(payload, dict) else None
     if isinstance(error, dict):
@@ -208,7 +209,7 @@ def _stream_error(payload: Any) -> Exception:
             if isinstance(value, int) and 100 <= value <= 599:
                 status = value
                 break
-    return make_status_error(status, payload, stream_event=True)
+    return make_status_error(status, payload, stream_event=True, secrets=secrets)
 
 
 def _first_error(error: ValidationError) -> str:
