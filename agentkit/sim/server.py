@@ -39,6 +39,8 @@ _MAX_HEAD = 64 * 1024
 _MAX_BODY = 64 * 1024 * 1024
 # Longer than any client pool's idle timeout (httpx: 5 s), so the client closes first.
 _KEEP_ALIVE_TIMEOUT = 75.0
+_LINGER_SECONDS = 1.0
+_LINGER_BYTES = 1024 * 1024
 _SERVER = "agentkit-sim"
 _DISCONNECTS = (
     anyio.BrokenResourceError,
@@ -193,6 +195,17 @@ class _Connection:
     async def _refuse(self, status: int, message: str) -> None:
         response = error_response(status, message, Code.INVALID_ARGUMENT)
         await self._send(response, keep_alive=False, chunked=False)
+        # A lingering close: closing with the client's bytes still unread makes the kernel
+        # send a reset, which can destroy the error response before the client reads it.
+        # Half-close, then read and discard what is left for a moment.
+        try:
+            await self.stream.send_eof()
+            with anyio.move_on_after(_LINGER_SECONDS):
+                drained = 0
+                while drained < _LINGER_BYTES:
+                    drained += len(await self.reader.receive())
+        except _DISCONNECTS:
+            pass
 
     async def _send(self, response: SimResponse, keep_alive: bool, chunked: bool) -> bool:
         """Write the response; True when the connection stays open for another request."""
