@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
+import anyio
 import httpx2
 
 from ._cassette import Cassette, Interaction, ReplayMismatchError
@@ -126,6 +127,7 @@ class HTTPClient:
         if transport is not None and http_client is not None:
             raise ConfigurationError("pass either transport= or http_client=, not both")
         self._timeout = self._make_timeout(timeout, connect_timeout)
+        self._default_timeout = timeout
         self._connect_timeout = connect_timeout
         self._owns_client = http_client is None
         if http_client is None:
@@ -167,11 +169,16 @@ class HTTPClient:
     ) -> HTTPResponse:
         """Send a request and read the whole response."""
         started = time.perf_counter()
-        try:
-            request = self._request(method, url, headers, body, timeout)
-            response = await self._client.send(request)
-        except httpx2.HTTPError as error:
-            raise _translate(error, method, url, self._secrets) from _cause(error, self._secrets)
+        with anyio.move_on_after(self._deadline(timeout)) as scope:
+            try:
+                request = self._request(method, url, headers, body, timeout)
+                response = await self._client.send(request)
+            except httpx2.HTTPError as error:
+                raise _translate(error, method, url, self._secrets) from _cause(
+                    error, self._secrets
+                )
+        if scope.cancelled_caught:
+            raise self._overdue(method, url)
         return HTTPResponse(
             response.status_code, response.headers, response.content,
             time.perf_counter() - started,
@@ -187,12 +194,30 @@ class HTTPClient:
         timeout: float | None = None,
     ) -> HTTPStream:
         """Send a request and return as soon as the headers are in."""
-        try:
-            request = self._request(method, url, headers, body, timeout)
-            response = await self._client.send(request, stream=True)
-        except httpx2.HTTPError as error:
-            raise _translate(error, method, url, self._secrets) from _cause(error, self._secrets)
+        with anyio.move_on_after(self._deadline(timeout)) as scope:
+            try:
+                request = self._request(method, url, headers, body, timeout)
+                response = await self._client.send(request, stream=True)
+            except httpx2.HTTPError as error:
+                raise _translate(error, method, url, self._secrets) from _cause(
+                    error, self._secrets
+                )
+        if scope.cancelled_caught:
+            raise self._overdue(method, url)
         return HTTPStream(response, method, url, self._secrets)
+
+    def _deadline(self, timeout: float | None) -> float:
+        # httpx2 enforces its timeouts per socket operation on network transports only; this
+        # outer bound holds on any transport (in-process, mock, a custom one). The grace lets
+        # httpx2's own, more precise timeout fire first where it applies.
+        return (timeout if timeout is not None else self._default_timeout) + 1.0
+
+    @staticmethod
+    def _overdue(method: str, url: str) -> APITimeoutError:
+        return APITimeoutError(
+            f"{method} {url} timed out (no response within the timeout); raise `timeout=` "
+            "for slow models", method=method, url=url,
+        )
 
     async def aclose(self) -> None:
         """Close the pool, if this object created it."""

@@ -109,8 +109,17 @@ class RetryPolicy:
         backoff = min(self.initial_delay * 2.0 ** (attempt - 1), self.max_delay)
         return backoff * (1.0 - self.jitter * self.rng.random())
 
-    async def call(self, attempt: Callable[[], Awaitable[T]]) -> T:
-        """Run `attempt`, retrying retryable failures; the last failure is raised as is."""
+    async def call(
+        self,
+        attempt: Callable[[], Awaitable[T]],
+        *,
+        on_retry: Callable[[APIError], None] | None = None,
+    ) -> T:
+        """Run `attempt`, retrying retryable failures; the last failure is raised as is.
+
+        `on_retry` is told of each failure that will be retried, before the wait (the agent
+        counts the requests a run really sent with it).
+        """
         if self.max_retries == 0:
             return await attempt()
         # The first try runs outside tenacity: the common case then costs nothing extra.
@@ -119,29 +128,41 @@ class RetryPolicy:
         except APIError as error:
             if not is_retryable(error):
                 raise
-            await self.sleep(self._delay_and_log(1, error))
+            delay = self.delay(1, error)
+            self._announce(2, delay, error, on_retry)
+            await self.sleep(delay)
         # tenacity is imported on the first failure only: most calls never need it.
         from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
+        def before_sleep(state: RetryCallState) -> None:
+            # Called only when another attempt will follow, unlike `wait`.
+            error = state.outcome.exception() if state.outcome else None
+            delay = state.next_action.sleep if state.next_action else 0.0
+            if isinstance(error, APIError):
+                self._announce(state.attempt_number + 2, delay, error, on_retry)
 
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_retries),
             retry=retry_if_exception(is_retryable),
             wait=self._wait_after_first,
+            before_sleep=before_sleep,
             sleep=self.sleep,
             reraise=True,
         )
         return await retrying(attempt)
 
-    def _delay_and_log(self, failures: int, error: BaseException | None) -> float:
-        delay = self.delay(failures, error)
-        if isinstance(error, APIError):
-            _log.info(
-                "retrying in %.2f s (attempt %d of %d) after: %s",
-                delay, failures + 1, self.max_retries + 1, error.message,
-            )
-        return delay
+    def _announce(
+        self, next_attempt: int, delay: float, error: APIError,
+        on_retry: Callable[[APIError], None] | None,
+    ) -> None:
+        _log.info(
+            "retrying in %.2f s (attempt %d of %d) after: %s",
+            delay, next_attempt, self.max_retries + 1, error.message,
+        )
+        if on_retry is not None:
+            on_retry(error)
 
     def _wait_after_first(self, state: RetryCallState) -> float:
         # tenacity numbers its own attempts from 1; one failure already happened before it.
         error = state.outcome.exception() if state.outcome else None
-        return self._delay_and_log(state.attempt_number + 1, error)
+        return self.delay(state.attempt_number + 1, error)

@@ -87,6 +87,10 @@ _MAX_FALLBACKS = 4
 # --------------------------------------------------------------------------------------------
 
 
+RetryHook = Callable[[APIError], None]
+"""Told of each failed attempt that the client will send again."""
+
+
 class StreamedResponse(Protocol):
     """A streamed completion: chunks as they come, then the assembled answer."""
 
@@ -102,11 +106,15 @@ class ChatModel(Protocol):
     answers from a script. A request is the body of a chat-completion request, as a dict
     (`model`, `messages`, `tools`, `response_format`, settings...) without `stream`."""
 
-    async def complete(self, request: Mapping[str, Any]) -> ChatCompletion:
-        """Answer one request."""
+    async def complete(
+        self, request: Mapping[str, Any], *, on_retry: RetryHook | None = None
+    ) -> ChatCompletion:
+        """Answer one request; call `on_retry` for each failed attempt that is sent again."""
         ...
 
-    def stream(self, request: Mapping[str, Any]) -> AbstractAsyncContextManager[StreamedResponse]:
+    def stream(
+        self, request: Mapping[str, Any], *, on_retry: RetryHook | None = None
+    ) -> AbstractAsyncContextManager[StreamedResponse]:
         """Answer one request as a stream; leaving the context releases it."""
         ...
 
@@ -123,15 +131,19 @@ class ClientModel:
         # Typed loosely: the request dict is spread into create()'s keyword options.
         self._create: Callable[..., Awaitable[Any]] = client.chat.completions.create
 
-    async def complete(self, request: Mapping[str, Any]) -> ChatCompletion:
+    async def complete(
+        self, request: Mapping[str, Any], *, on_retry: RetryHook | None = None
+    ) -> ChatCompletion:
         """Send the request and return the completion."""
-        completion: ChatCompletion = await self._create(**request)
+        completion: ChatCompletion = await self._create(**request, on_retry=on_retry)
         return completion
 
     @asynccontextmanager
-    async def stream(self, request: Mapping[str, Any]) -> AsyncIterator[StreamedResponse]:
+    async def stream(
+        self, request: Mapping[str, Any], *, on_retry: RetryHook | None = None
+    ) -> AsyncIterator[StreamedResponse]:
         """Send the request with `stream=True`; the `ChatStream` is closed on exit."""
-        stream = await self._create(**request, stream=True)
+        stream = await self._create(**request, stream=True, on_retry=on_retry)
         async with stream:
             yield stream
 
@@ -397,7 +409,7 @@ class AgentRun(Generic[OutputT]):
             request = self._build_request()
             try:
                 if self.emit is None:
-                    completion = await spec.model.complete(request)
+                    completion = await spec.model.complete(request, on_retry=self._count_retry)
                 else:
                     completion = await self._stream_turn(request, self.emit)
             except BadRequestError as error:
@@ -413,6 +425,10 @@ class AgentRun(Generic[OutputT]):
                 continue
             self.usage.add_response(completion.usage)
             return completion
+
+    def _count_retry(self, error: APIError) -> None:
+        # The client sent a request that failed and will send it again: it still counts.
+        self.usage.requests += 1
 
     def _fallback(self, error: BadRequestError, request: Mapping[str, Any]) -> Capabilities | None:
         """The capabilities to retry with after a 400, or None if the 400 is not about one."""
@@ -443,7 +459,7 @@ class AgentRun(Generic[OutputT]):
         final_index: int | None = None
         final_args: list[str] = []
         last_data: Any = None
-        async with self.spec.model.stream(request) as response:
+        async with self.spec.model.stream(request, on_retry=self._count_retry) as response:
             async for chunk in response:
                 for choice in chunk.choices:
                     if choice.index != 0:

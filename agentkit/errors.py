@@ -69,6 +69,7 @@ __all__ = [
     "UnprocessableEntityError",
     "UsageLimitExceeded",
     "UserError",
+    "embedded_status",
     "make_status_error",
     "redact",
     "redact_data",
@@ -388,6 +389,18 @@ def make_status_error(
         method=method,
         url=url,
     )
+
+
+def embedded_status(body: Any, default: int) -> int:
+    """The HTTP status an error object names inside a 200 answer (`status_code`, `status` or a
+    numeric `code`), or `default`."""
+    error = body.get("error") if isinstance(body, Mapping) else None
+    if isinstance(error, Mapping):
+        for key in ("status_code", "status", "code"):
+            value = error.get(key)
+            if isinstance(value, int) and 100 <= value <= 599:
+                return value
+    return default
 
 
 def _error_code_and_text(body: Any) -> tuple[str | None, str]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from ._accumulate import ChatAccumulator
-from .errors import UserError
+from .errors import APIError, UserError
 from .types.chat import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -144,12 +144,16 @@ class ScriptedModel:
         """Scripted replies not yet used (None for a reply function)."""
         return None if self._script is None else len(self._script) - len(self.requests)
 
-    async def complete(self, request: Mapping[str, Any]) -> ChatCompletion:
+    async def complete(
+        self, request: Mapping[str, Any], *, on_retry: Callable[[APIError], None] | None = None
+    ) -> ChatCompletion:
         """Answer one request with the next reply."""
         return self._completion(await self._next(request))
 
     @asynccontextmanager
-    async def stream(self, request: Mapping[str, Any]) -> AsyncIterator[_ScriptedStream]:
+    async def stream(
+        self, request: Mapping[str, Any], *, on_retry: Callable[[APIError], None] | None = None
+    ) -> AsyncIterator[_ScriptedStream]:
         """Answer one request as a stream of chunks (an async context manager)."""
         answer = self._completion(await self._next(request))
         yield _ScriptedStream(answer)

@@ -687,3 +687,20 @@ def test_from_environment_uses_xai_with_a_key_and_says_when_it_falls_back(
     online = GrokClient.from_environment()
     assert online.base_url == "https://api.x.ai/v1"
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.anyio
+async def test_the_timeout_holds_on_transports_that_do_not_enforce_it() -> None:
+    # A mock transport never times out by itself; the client's own deadline still ends the wait.
+    async def never(request: httpx2.Request) -> httpx2.Response:
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    async with GrokClient("k", base_url="http://t/v1", transport=httpx2.MockTransport(never),
+                          max_retries=0, timeout=0.05) as client:
+        with anyio.fail_after(5), pytest.raises(APITimeoutError, match="timed out"):
+            await client.models.list()
+        with anyio.fail_after(5), pytest.raises(APITimeoutError):
+            await client.chat.completions.create(
+                model="m", messages=[{"role": "user", "content": "x"}], stream=True
+            )

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Self, TextIO, TypeVar
 from urllib.parse import urlsplit
@@ -22,6 +22,7 @@ from ..errors import (
     APIError,
     APIResponseValidationError,
     ConfigurationError,
+    embedded_status,
     make_status_error,
 )
 from ..types.endpoints import HealthReport, TokenizeResponse
@@ -297,10 +298,8 @@ class GrokClient:
     def _status_error(
         self, method: str, url: str, status: int, headers: Mapping[str, str], content: bytes
     ) -> APIError:
-        body: Any
-        try:
-            body = json.loads(content) if content else None
-        except ValueError:
+        body: Any = _json_or_none(content) if content else None
+        if body is None and content:
             body = content.decode("utf-8", errors="replace")
         request_id = next(
             (v for k, v in headers.items() if k.lower().endswith("request-id")), None
@@ -319,6 +318,7 @@ class GrokClient:
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        on_retry: Callable[[APIError], None] | None = None,
     ) -> ModelT:
         """Send a request (with retries) and parse the JSON answer into `cast_to`.
 
@@ -338,10 +338,19 @@ class GrokClient:
             if response.status_code >= 400:
                 raise self._status_error(method, url, response.status_code, response.headers,
                                          response.content)
-            return _parse(cast_to, response.status_code, response.headers, response.content,
-                          method, url)
+            try:
+                return _parse(cast_to, response.status_code, response.headers,
+                              response.content, method, url)
+            except APIResponseValidationError:
+                # Some servers answer 200 with an error object ({"error": {...}}): report
+                # what they said rather than the missing fields.
+                body = _json_or_none(response.content)
+                if isinstance(body, dict) and body.get("error"):
+                    raise self._status_error(method, url, embedded_status(body, 200),
+                                             response.headers, response.content) from None
+                raise
 
-        return await self.retry_policy.call(attempt)
+        return await self.retry_policy.call(attempt, on_retry=on_retry)
 
     async def request_stream(
         self,
@@ -351,6 +360,7 @@ class GrokClient:
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        on_retry: Callable[[APIError], None] | None = None,
     ) -> StreamT:
         """POST a streaming request; retried until the first event has been read."""
         url = self._url(path)
@@ -374,7 +384,14 @@ class GrokClient:
                 raise
             return stream
 
-        return await self.retry_policy.call(attempt)
+        return await self.retry_policy.call(attempt, on_retry=on_retry)
+
+
+def _json_or_none(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
 
 
 def _expect_event_stream(response: HTTPStream, url: str) -> None:

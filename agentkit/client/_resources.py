@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import mimetypes
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, overload
 
 import anyio
 
-from ..errors import ConfigurationError
+from ..errors import APIError, ConfigurationError
 from ..types.chat import ChatCompletion
 from ..types.endpoints import Completion, EmbeddingList, ImagesResponse, Model, ModelList
 from ._streaming import ChatStream, CompletionStream
@@ -71,6 +71,8 @@ class ChatOptions(TypedDict, total=False):
     """Fields the signature does not name (`deferred`...), added last: they win."""
     extra_headers: Mapping[str, str] | None
     timeout: float | None
+    on_retry: Callable[[APIError], None] | None
+    """Told of each failure that will be retried (for accounting); not sent."""
 
 
 class ChatCompletions:
@@ -117,6 +119,7 @@ class ChatCompletions:
         extra_body = options.pop("extra_body", None)
         extra_headers = options.pop("extra_headers", None)
         timeout = options.pop("timeout", None)
+        on_retry = options.pop("on_retry", None)
         stream_options = options.pop("stream_options", None)
         body: dict[str, Any] = {
             "model": self._client.provider.model_id(model),
@@ -133,11 +136,11 @@ class ChatCompletions:
         if stream:
             return await self._client.request_stream(
                 "/chat/completions", body, ChatStream, timeout=timeout,
-                extra_headers=extra_headers,
+                extra_headers=extra_headers, on_retry=on_retry,
             )
         return await self._client.request(
             "POST", "/chat/completions", body, ChatCompletion, timeout=timeout,
-            extra_headers=extra_headers,
+            extra_headers=extra_headers, on_retry=on_retry,
         )
 
 

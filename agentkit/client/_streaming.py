@@ -14,7 +14,12 @@ from pydantic import BaseModel, ValidationError
 from .._accumulate import ChatAccumulator
 from .._http import HTTPStream
 from .._sse import ServerSentEvent, SSEDecoder
-from ..errors import APIConnectionError, APIResponseValidationError, make_status_error
+from ..errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    embedded_status,
+    make_status_error,
+)
 from ..types.chat import ChatCompletion, ChatCompletionChunk
 from ..types.endpoints import Completion
 
@@ -201,15 +206,8 @@ def _loads_or_text(data: str) -> Any:
 
 
 def _stream_error(payload: Any, secrets: tuple[str, ...]) -> Exception:
-    status = 200
-    error = payload.get("error") if isinstance(payload, dict) else None
-    if isinstance(error, dict):
-        for key in ("status_code", "status", "code"):
-            value = error.get(key)
-            if isinstance(value, int) and 100 <= value <= 599:
-                status = value
-                break
-    return make_status_error(status, payload, stream_event=True, secrets=secrets)
+    return make_status_error(embedded_status(payload, 200), payload, stream_event=True,
+                             secrets=secrets)
 
 
 def _first_error(error: ValidationError) -> str:
