@@ -35,7 +35,7 @@ from agentkit.errors import (
     UnprocessableEntityError,
 )
 
-SECRET = "xai-TESTKEY0123456789abcdefSECRET"
+SECRET = "xai-TESTKEY_0123456789_abcdef_SECRET"
 
 Handler = Callable[[httpx2.Request], httpx2.Response]
 

@@ -40,7 +40,7 @@ from agentkit.sim import Fault, FaultPlan, SimCore, SimTransport, run_in_thread
 from agentkit.sim.core import SimResponse
 from agentkit.tool import tool
 
-KEY = "xai-SECRETSECRETSECRET0123456789abcdef"
+KEY = "xai-SECRETSECRETSECRET_0123456789_abcdef"
 """Shaped like an xAI key."""
 PLAIN_KEY = "localtoken-PLAINSECRETPLAIN-0042"
 """A key of no known shape (a local server's token)."""
@@ -184,7 +184,7 @@ async def test_errors_from_the_simulator_hide_the_key(
 
 @pytest.mark.anyio
 async def test_a_rejected_key_is_not_shown_in_the_400() -> None:
-    core = SimCore(api_key="xai-theRightKeyIsThisOne000000")
+    core = SimCore(api_key="xai-theRightKey_IsThisOne_000000")
     async with GrokClient.openai_compatible(SIM_URL, KEY, transport=SimTransport(core)) as client:
         with anyio.fail_after(10), pytest.raises(BadRequestError) as caught:
             await client.models.list()
@@ -398,7 +398,7 @@ def test_cli_run_json_hides_the_key(key_in_env: str) -> None:
         assert_clean(out + err)
         # And the check can fail: the same server turns a wrong key away.
         with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("XAI_API_KEY", "xai-notTheKey000000000000")
+            patch.setenv("XAI_API_KEY", "xai-notTheKey_000000000000")
             assert run_cli("run", "weather", "--json", "--base-url", f"{base_url}/v1")[0] == 1
 
 
