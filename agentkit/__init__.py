@@ -8,10 +8,12 @@ from __future__ import annotations
 from pathlib import Path as _Path
 
 from ._http import RecordingTransport, ReplayMismatchError, ReplayTransport
+from ._model import ChatModel, ClientModel, StreamedResponse
+from ._result import RunResult
 from ._retry import RetryPolicy
-from ._run import ChatModel, ClientModel, RunResult, StreamedResponse
+from ._stream import AgentStream
 from ._version import __version__
-from .agent import Agent, AgentStream
+from .agent import Agent
 from .client import AsyncStream, ChatStream, CompletionStream, GrokClient, Provider
 from .context import RunContext
 from .errors import (

@@ -15,14 +15,15 @@ from __future__ import annotations
 import inspect
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Generic, TypeAlias, TypeVar
 
 import anyio
-import pydantic_core
 
+from ._model import ChatModel, ClientModel, StreamedResponse
+from ._model import RetryHook as RetryHook  # importable from here, as before the split
+from ._result import RunResult
 from ._schema import Target
 from .context import RunContext
 from .errors import (
@@ -45,11 +46,8 @@ from .events import (
 )
 from .output import OutputInvalid, OutputSpec, ResolvedMode, next_mode
 from .tool import Tool, serialize_result
-from .types.chat import ChatCompletion, ChatCompletionChunk, ToolCall
-from .usage import RunUsage, UsageLimits
-
-if TYPE_CHECKING:
-    from .client import GrokClient
+from .types.chat import ChatCompletion, ToolCall
+from .usage import UsageLimits
 
 __all__ = [
     "AgentRun",
@@ -83,103 +81,8 @@ _MAX_FALLBACKS = 4
 
 
 # --------------------------------------------------------------------------------------------
-# The model seam
+# Shared configuration
 # --------------------------------------------------------------------------------------------
-
-
-RetryHook = Callable[[APIError], None]
-"""Told of each failed attempt that the client will send again."""
-
-
-class StreamedResponse(Protocol):
-    """A streamed completion: chunks as they come, then the assembled answer."""
-
-    def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]: ...
-
-    async def final(self) -> ChatCompletion:
-        """Read what is left and return the whole completion."""
-        ...
-
-
-class ChatModel(Protocol):
-    """What the loop talks to. `ClientModel` wraps a `GrokClient`; `testing.ScriptedModel`
-    answers from a script. A request is the body of a chat-completion request, as a dict
-    (`model`, `messages`, `tools`, `response_format`, settings...) without `stream`."""
-
-    async def complete(
-        self, request: Mapping[str, Any], *, on_retry: RetryHook | None = None
-    ) -> ChatCompletion:
-        """Answer one request; call `on_retry` for each failed attempt that is sent again."""
-        ...
-
-    def stream(
-        self, request: Mapping[str, Any], *, on_retry: RetryHook | None = None
-    ) -> AbstractAsyncContextManager[StreamedResponse]:
-        """Answer one request as a stream; leaving the context releases it."""
-        ...
-
-
-class ClientModel:
-    """The `ChatModel` of a `GrokClient`: `chat.completions.create`, streamed or not.
-
-    Args:
-        client: The client; it is not closed by this wrapper.
-    """
-
-    def __init__(self, client: GrokClient) -> None:
-        self.client = client
-        # Typed loosely: the request dict is spread into create()'s keyword options.
-        self._create: Callable[..., Awaitable[Any]] = client.chat.completions.create
-
-    async def complete(
-        self, request: Mapping[str, Any], *, on_retry: RetryHook | None = None
-    ) -> ChatCompletion:
-        """Send the request and return the completion."""
-        completion: ChatCompletion = await self._create(**request, on_retry=on_retry)
-        return completion
-
-    @asynccontextmanager
-    async def stream(
-        self, request: Mapping[str, Any], *, on_retry: RetryHook | None = None
-    ) -> AsyncIterator[StreamedResponse]:
-        """Send the request with `stream=True`; the `ChatStream` is closed on exit."""
-        stream = await self._create(**request, stream=True, on_retry=on_retry)
-        async with stream:
-            yield stream
-
-    def __repr__(self) -> str:
-        return f"ClientModel({self.client!r})"
-
-
-# --------------------------------------------------------------------------------------------
-# Results and shared configuration
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class RunResult(Generic[OutputT]):
-    """What a finished run produced.
-
-    Attributes:
-        output: The validated output (`str`, or an instance of the output type).
-        messages: The whole conversation as request messages (JSON-serialisable dicts);
-            pass it as `message_history=` to continue.
-        usage: What the run consumed, every request counted (retries and fallbacks too).
-    """
-
-    output: OutputT
-    messages: list[dict[str, Any]]
-    usage: RunUsage
-    new_from: int = field(default=0, repr=False)
-    """Index of the first message this run added (the history came before it)."""
-
-    def new_messages(self) -> list[dict[str, Any]]:
-        """The messages this run added: everything after the `message_history` it was given."""
-        return self.messages[self.new_from :]
-
-    def to_json(self, *, indent: int | None = None) -> str:
-        """The conversation as JSON text; `json.loads` it into `message_history=` to go on."""
-        return pydantic_core.to_json(self.messages, indent=indent).decode()
 
 
 @dataclass(frozen=True, slots=True)
