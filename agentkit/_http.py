@@ -169,16 +169,7 @@ class HTTPClient:
     ) -> HTTPResponse:
         """Send a request and read the whole response."""
         started = time.perf_counter()
-        with anyio.move_on_after(self._deadline(timeout)) as scope:
-            try:
-                request = self._request(method, url, headers, body, timeout)
-                response = await self._client.send(request)
-            except httpx2.HTTPError as error:
-                raise _translate(error, method, url, self._secrets) from _cause(
-                    error, self._secrets
-                )
-        if scope.cancelled_caught:
-            raise self._overdue(method, url)
+        response = await self._send(method, url, headers, body, timeout, stream=False)
         return HTTPResponse(
             response.status_code, response.headers, response.content,
             time.perf_counter() - started,
@@ -194,23 +185,26 @@ class HTTPClient:
         timeout: float | None = None,
     ) -> HTTPStream:
         """Send a request and return as soon as the headers are in."""
-        with anyio.move_on_after(self._deadline(timeout)) as scope:
+        response = await self._send(method, url, headers, body, timeout, stream=True)
+        return HTTPStream(response, method, url, self._secrets)
+
+    async def _send(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
+        timeout: float | None, *, stream: bool,
+    ) -> httpx2.Response:
+        # httpx2 enforces its timeouts per socket operation on network transports only; this
+        # outer bound holds on any transport (in-process, mock, a custom one). The second of
+        # grace lets httpx2's own, more precise timeout fire first where it applies.
+        deadline = (timeout if timeout is not None else self._default_timeout) + 1.0
+        with anyio.move_on_after(deadline):
             try:
                 request = self._request(method, url, headers, body, timeout)
-                response = await self._client.send(request, stream=True)
+                return await self._client.send(request, stream=stream)
             except httpx2.HTTPError as error:
                 raise _translate(error, method, url, self._secrets) from _cause(
                     error, self._secrets
                 )
-        if scope.cancelled_caught:
-            raise self._overdue(method, url)
-        return HTTPStream(response, method, url, self._secrets)
-
-    def _deadline(self, timeout: float | None) -> float:
-        # httpx2 enforces its timeouts per socket operation on network transports only; this
-        # outer bound holds on any transport (in-process, mock, a custom one). The grace lets
-        # httpx2's own, more precise timeout fire first where it applies.
-        return (timeout if timeout is not None else self._default_timeout) + 1.0
+        raise self._overdue(method, url)
 
     @staticmethod
     def _overdue(method: str, url: str) -> APITimeoutError:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pytest
 
 from agentkit.cli import main
-from agentkit.sim import run_in_thread
+from agentkit.sim import SimCore, SimReply, SimulatedModel, run_in_thread
 
 
 def run(*argv: str, lines: list[str] | None = None) -> tuple[int, str, str]:
@@ -125,6 +126,17 @@ def test_missing_key_for_a_real_provider_says_which_variable(provider: str, vari
 
 
 def test_chat_keeps_history_until_an_empty_line() -> None:
-    code, out, err = run("chat", lines=["Hello there", "What did I just say?", ""])
+    seen: list[list[str]] = []
+    model = SimulatedModel()
+
+    def recording(request: Mapping[str, Any]) -> SimReply:
+        seen.append([str(m.get("content")) for m in request["messages"] if m["role"] == "user"])
+        return model(request)
+
+    with run_in_thread(SimCore(recording)) as base_url:
+        code, out, err = run("chat", "--base-url", f"{base_url}/v1",
+                             lines=["Hello there", "What did I just say?", ""])
     assert code == 0, err
     assert len([line for line in out.splitlines() if line.strip()]) >= 2
+    # The second turn is sent with the first: the REPL keeps the conversation.
+    assert seen == [["Hello there"], ["Hello there", "What did I just say?"]]

@@ -257,10 +257,17 @@ def chat_body(meta: Meta, answers: Sequence[Answer], usage_: dict[str, Any]) -> 
             message["tool_calls"] = [_tool_call_json(call, None) for call in answer.tool_calls]
         message["refusal"] = None
         choices.append({"index": index, "message": message, "finish_reason": answer.finish_reason})
+    return _whole_body(meta, "chat.completion", choices, usage_)
+
+
+def _whole_body(
+    meta: Meta, obj: str, choices: list[dict[str, Any]], usage_: dict[str, Any]
+) -> bytes:
+    """A non-streamed answer: the envelope xAI puts around chat and text completions alike."""
     return dumps(
         {
             "id": meta.id,
-            "object": "chat.completion",
+            "object": obj,
             "created": meta.created,
             "model": meta.model,
             "choices": choices,
@@ -330,17 +337,7 @@ def text_completion_body(
         {"index": index, "text": text, "finish_reason": finish}
         for index, (text, finish) in enumerate(texts)
     ]
-    return dumps(
-        {
-            "id": meta.id,
-            "object": "text_completion",
-            "created": meta.created,
-            "model": meta.model,
-            "choices": choices,
-            "usage": usage_,
-            "system_fingerprint": meta.fingerprint,
-        }
-    ).encode()
+    return _whole_body(meta, "text_completion", choices, usage_)
 
 
 def text_completion_events(
