@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path as _Path
 
+from ._call import RunOptions
 from ._http import RecordingTransport, ReplayMismatchError, ReplayTransport
+from ._iter import AgentIter
 from ._model import ChatModel, ClientModel, StreamedResponse
 from ._result import RunResult
 from ._retry import RetryPolicy
@@ -38,6 +40,8 @@ from .errors import (
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitError,
+    RunStateError,
+    SessionError,
     ToolArgumentsError,
     ToolDefinitionError,
     ToolError,
@@ -59,6 +63,15 @@ from .events import (
 )
 from .output import OutputMode
 from .profiles import ModelProfile, profile_for
+from .state import Interruption, RunState, ToolCallRequest
+from .steps import (
+    ModelRequestStep,
+    ModelResponseStep,
+    OutputStep,
+    PausedStep,
+    RunStep,
+    ToolResultsStep,
+)
 from .tool import Tool, Toolset, serialize_result, tool
 from .types import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage, ToolCall, Usage
 from .usage import RunUsage, UsageLimits
@@ -72,6 +85,7 @@ __all__ = [
     "APITimeoutError",
     "Agent",
     "AgentEvent",
+    "AgentIter",
     "AgentKitError",
     "AgentRunError",
     "AgentStream",
@@ -91,13 +105,18 @@ __all__ = [
     "GoneError",
     "GrokClient",
     "InternalServerError",
+    "Interruption",
     "MaxTurnsExceeded",
     "ModelProfile",
+    "ModelRequestStep",
+    "ModelResponseStep",
     "ModelRetry",
     "NotFoundError",
     "OutputMode",
+    "OutputStep",
     "OutputValidationError",
     "PartialOutput",
+    "PausedStep",
     "PermissionDeniedError",
     "Provider",
     "QuotaExceededError",
@@ -108,17 +127,24 @@ __all__ = [
     "ReplayTransport",
     "RetryPolicy",
     "RunContext",
+    "RunOptions",
     "RunResult",
+    "RunState",
+    "RunStateError",
+    "RunStep",
     "RunUsage",
+    "SessionError",
     "StreamedResponse",
     "TextDelta",
     "Tool",
     "ToolArgumentsError",
     "ToolCall",
     "ToolCallFinished",
+    "ToolCallRequest",
     "ToolCallStarted",
     "ToolDefinitionError",
     "ToolError",
+    "ToolResultsStep",
     "ToolRetriesExceeded",
     "ToolRetry",
     "ToolTimeoutError",

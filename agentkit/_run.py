@@ -1,13 +1,15 @@
 """The agent loop: request -> run the tool calls in a task group -> feed back -> validate -> stop.
 
-One `AgentRun` is one run. It owns the conversation (a list of request-message dicts that only
-grows), the usage, and the retry counters; everything shared between runs (tools, output spec,
-settings, the capability cache) comes in a `RunSpec` the agent builds once.
+One `AgentRun` is one run. Everything it changes lives in its `RunState` (the conversation, a
+list of request-message dicts that only grows; the usage; the counters; the calls waiting for
+a decision), so a run can stop at any step and go on later from the state alone; everything
+shared between runs (tools, output spec, settings, the capability cache) comes in a `RunSpec`
+the agent builds once.
 
 Failures are feedback: an unknown tool, bad arguments, a `ToolRetry`, a timeout or an exception
 in a tool becomes that call's result, and an answer that does not validate becomes a message,
 each within a retry budget. Only what the budgets, limits or the server refuse ends a run, and
-then the error carries the conversation so far.
+then the error carries the conversation so far and the state to resume from.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from __future__ import annotations
 import inspect
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar, cast
 
 import anyio
 
@@ -27,14 +29,18 @@ from ._result import RunResult
 from ._schema import Target
 from .context import RunContext
 from .errors import (
+    AgentRunError,
     APIError,
     BadRequestError,
     MaxTurnsExceeded,
     ModelRetry,
     OutputValidationError,
+    RunStateError,
+    ToolArgumentsError,
     ToolError,
     ToolRetriesExceeded,
     UsageLimitExceeded,
+    UserError,
 )
 from .events import (
     AgentEvent,
@@ -44,7 +50,16 @@ from .events import (
     ToolCallFinished,
     ToolCallStarted,
 )
-from .output import OutputInvalid, OutputSpec, ResolvedMode, next_mode
+from .output import OutputInvalid, OutputSpec, next_mode
+from .state import Capabilities, Interruption, RunState, ToolCallRequest
+from .steps import (
+    ModelRequestStep,
+    ModelResponseStep,
+    OutputStep,
+    PausedStep,
+    RunStep,
+    ToolResultsStep,
+)
 from .tool import Tool, serialize_result
 from .types.chat import ChatCompletion, ToolCall
 from .usage import UsageLimits
@@ -85,21 +100,6 @@ _MAX_FALLBACKS = 4
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Capabilities:
-    """What a run may send a model, as the agent learned it (from the profile, then from 400s).
-
-    Attributes:
-        output_mode: How structured output is asked for.
-        dropped: Request fields left out because the model rejects them.
-        strict_output: Whether `json_schema` is sent with `strict: true`.
-    """
-
-    output_mode: ResolvedMode
-    dropped: frozenset[str] = frozenset()
-    strict_output: bool = True
-
-
 class OutputValidator:
     """An `@agent.output_validator` function: `(output)` or `(ctx, output)`, sync or async.
 
@@ -127,7 +127,7 @@ class OutputValidator:
 
 @dataclass(slots=True)
 class RunSpec:
-    """Everything an agent's runs share, built once per agent (and model).
+    """Everything an agent's runs share, built once per agent (and model, or per-run overrides).
 
     Attributes:
         model_name: The model id sent in each request.
@@ -149,6 +149,9 @@ class RunSpec:
         capabilities: The agent's cache of learned capabilities, by (model object, name).
         cache_key: This spec's key in `capabilities`.
         initial: The capabilities to start from when nothing was learned yet.
+        agent_name: The agent's name, written into run states.
+        interrupting: Whether any tool may stop the run (approval, deferred results).
+        preparing: The tools with a `prepare` function, by their index in `tool_definitions`.
     """
 
     model_name: str
@@ -167,9 +170,12 @@ class RunSpec:
     redact_tool_errors: bool
     max_result_chars: int | None
     validators: Sequence[OutputValidator]
-    capabilities: dict[tuple[int, str], Capabilities]
-    cache_key: tuple[int, str]
+    capabilities: dict[tuple[int, str, str], Capabilities]
+    cache_key: tuple[int, str, str]
     initial: Capabilities
+    agent_name: str | None = None
+    interrupting: bool = False
+    preparing: tuple[tuple[int, Tool], ...] = ()
 
 
 class _Outcome:
@@ -189,85 +195,218 @@ class _Outcome:
 
 
 class AgentRun(Generic[OutputT]):
-    """One run of an agent. Create, then `await run()` once.
+    """One run of an agent. Create, then `await run()` once (or iterate `steps()` once).
 
     Args:
         spec: What the agent's runs share.
-        ctx: The run's context; `ctx.messages` is the conversation, ready to send.
-        new_from: Index of the first message of this run in `ctx.messages`.
+        state: The run's state; a fresh one, or a copy of a saved one to go on from.
+        ctx: The run's context; `ctx.messages` is `state.messages`.
         emit: Where to send events; None for a run that does not stream.
+        resumed: Whether `state` comes from an earlier run (so the next step is read from it).
     """
 
     def __init__(
-        self, spec: RunSpec, ctx: RunContext[Any], *, new_from: int, emit: Emit | None = None
+        self,
+        spec: RunSpec,
+        state: RunState,
+        ctx: RunContext[Any],
+        *,
+        emit: Emit | None = None,
+        resumed: bool = False,
     ) -> None:
         self.spec = spec
+        self.state = state
         self.ctx = ctx
-        self.messages = ctx.messages
-        self.usage = ctx.usage
-        self.new_from = new_from
+        self.messages = state.messages
+        self.usage = state.usage
         self.emit = emit
-        self.caps = spec.capabilities.get(spec.cache_key) or spec.initial
-        self.turns = 0
-        self.output_failures = 0
-        self.tool_failures: dict[str, int] = {}
+        self.resumed = resumed
+        self.sub_results: dict[str, RunResult[Any]] = {}
+        self.result: RunResult[OutputT] | None = None
+        self._definitions: Sequence[dict[str, Any]] = spec.tool_definitions
+        self._hidden: Collection[str] = ()
 
     async def run(self) -> RunResult[OutputT]:
-        """Go until the model gives a valid answer, or a budget or limit ends the run."""
-        spec = self.spec
-        while True:
-            try:
+        """Go until the model gives a valid answer, a call waits for a decision, or a budget or
+        limit ends the run."""
+        async for _ in self.steps():
+            pass
+        assert self.result is not None
+        return self.result
+
+    async def steps(self) -> AsyncIterator[RunStep]:
+        """The run, step by step; `self.result` is set once the last step was yielded."""
+        try:
+            if self.resumed:
+                if self.state.finished:
+                    raise RunStateError(
+                        "this run state is of a finished run; to go on with the conversation, "
+                        "pass result.messages as message_history= (or use a session)"
+                    )
+                step = await self._resume()
+                if step is not None:
+                    yield step
+                    if self.result is not None:
+                        return
+            while True:
+                self._check_limits()
+                yield ModelRequestStep(self.state.turns + 1, self.messages)
                 completion = await self._request()
-            except APIError as error:
-                # The run ends here; the conversation so far goes with the error, not lost.
-                error.messages = [dict(message) for message in self.messages]
-                raise
-            if completion.choices:
-                message = completion.choices[0].message
-                self.messages.append(message.to_param())
-                calls = message.tool_calls or []
-                content = message.content or ""
-            else:  # a provider that answered nothing; the model gets another turn
-                self.messages.append({"role": "assistant", "content": ""})
-                calls, content = [], ""
+                if completion.choices:
+                    message = completion.choices[0].message
+                    self.messages.append(message.to_param())
+                    calls = message.tool_calls or []
+                    content = message.content or ""
+                else:  # a provider that answered nothing; the model gets another turn
+                    self.messages.append({"role": "assistant", "content": ""})
+                    calls, content = [], ""
+                yield ModelResponseStep(completion, content, calls)
+                step = await self._respond(calls, content, ())
+                if step is not None:
+                    yield step
+                    if self.result is not None:
+                        return
+        except APIError as error:
+            # The run ends here; the conversation so far goes with the error, not lost.
+            error.messages = [dict(message) for message in self.messages]
+            error.state = self.state
+            raise
+        except AgentRunError as error:
+            error.state = self.state
+            raise
 
-            if self.caps.output_mode == "tool":
-                final = next((c for c in calls if c.function.name == spec.output.tool_name), None)
-                if final is not None:
-                    done = await self._final_call(final, calls)
-                    if done is not None:
-                        return done
-                    continue
-            if calls:
-                await self._run_tools(calls, {})
-                continue
-            if self.caps.output_mode == "tool":
-                self._output_failed(OutputInvalid(
-                    f"Give your final answer by calling the {spec.output.tool_name} tool, "
-                    "not as text.",
-                    errors=[], raw_text=content,
-                ))
-                continue
+    async def _respond(
+        self, calls: Sequence[ToolCall], content: str, answered: Collection[str]
+    ) -> RunStep | None:
+        """Handle the model's last message: run its calls, or judge its answer. None means
+        the answer was refused and the model is asked again."""
+        spec = self.spec
+        mode = self.state.capabilities.output_mode
+        if mode == "tool":
+            final = next(
+                (c for c in calls if c.function.name == spec.output.tool_name and c.id not in answered),
+                None,
+            )
+            if final is not None:
+                return await self._final_call(final, calls, answered)
+        if calls:
+            return await self._run_tools(calls, {}, answered)
+        if mode == "tool":
+            self._output_failed(OutputInvalid(
+                f"Give your final answer by calling the {spec.output.tool_name} tool, "
+                "not as text.",
+                errors=[], raw_text=content,
+            ))
+            return None
+        try:
+            output = await self._validate(content, from_tool=False)
+        except OutputInvalid as invalid:
+            self._output_failed(invalid)
+            return None
+        return self._finish(output)
+
+    def _finish(self, output: Any) -> OutputStep:
+        self.state.finished = True
+        self.result = RunResult(
+            output, self.messages, self.usage, self.state.new_from,
+            state=self.state, sub_results=self.sub_results,
+        )
+        return OutputStep(output)
+
+    def _pause(self, interruptions: list[Interruption]) -> PausedStep:
+        self.result = RunResult(
+            cast(OutputT, None), self.messages, self.usage, self.state.new_from,
+            state=self.state, interruptions=interruptions, sub_results=self.sub_results,
+        )
+        return PausedStep(interruptions)
+
+    # -- resuming -------------------------------------------------------------------------
+
+    async def _resume(self) -> RunStep | None:
+        """Go on from a saved state: handle the last assistant message if it is not done with
+        (None when the next step is a model request)."""
+        messages = self.messages
+        index = len(messages) - 1
+        while index >= 0 and messages[index].get("role") == "tool":
+            index -= 1
+        if index < 0 or messages[index].get("role") != "assistant":
+            if self.state.interruptions:
+                raise RunStateError("this run state is damaged: it has interruptions but no tool calls")
+            return None
+        message = messages[index]
+        try:
+            calls = [ToolCall.model_validate(c) for c in message.get("tool_calls") or ()]
+        except ValueError as exc:
+            raise RunStateError(f"this run state is damaged: messages[{index}] has bad tool calls") from exc
+        answered = {
+            call_id for m in messages[index + 1 :] if isinstance(call_id := m.get("tool_call_id"), str)
+        }
+        self._check_interruptions(calls, answered)
+        if calls:
+            if all(call.id in answered for call in calls):
+                return None
+        elif index != len(messages) - 1:
+            return None
+        content = message.get("content")
+        return await self._respond(calls, content if isinstance(content, str) else "", answered)
+
+    def _check_interruptions(self, calls: Sequence[ToolCall], answered: Collection[Any]) -> None:
+        """Refuse a state (edited by hand, or from another agent) whose waiting calls this agent
+        would not make: nothing runs before this check passes."""
+        state = self.state
+        by_id = {call.id: call for call in calls}
+        for interruption in state.interruptions:
+            call = by_id.get(interruption.call_id)
+            if call is None or interruption.call_id in answered:
+                raise RunStateError(
+                    f"this run state is damaged: interrupted call {interruption.call_id!r} is "
+                    "not a waiting call of the last assistant message"
+                )
+            name = call.function.name
+            tool = self.spec.tools.get(name)
+            if name != interruption.tool_name or tool is None:
+                raise RunStateError(
+                    f"this run state waits on a call to {name!r}, a tool this agent does not "
+                    f"have (its tools: {', '.join(self.spec.tools) or 'none'}); resume it with "
+                    "the agent that made it"
+                )
             try:
-                output = await self._validate(content, from_tool=False)
-            except OutputInvalid as invalid:
-                self._output_failed(invalid)
-                continue
-            return self._result(output)
-
-    def _result(self, output: Any) -> RunResult[OutputT]:
-        return RunResult(output, self.messages, self.usage, self.new_from)
+                tool.validate_arguments(call.function.arguments)
+            except ToolArgumentsError as exc:
+                raise RunStateError(
+                    f"this run state waits on a call to {name!r} whose arguments do not "
+                    f"validate, so it will not run: {exc.message}"
+                ) from None
+        known = {i.call_id for i in state.interruptions}
+        stray = sorted(set(state.decisions) - known)
+        if stray:
+            raise RunStateError(
+                f"this run state has decisions for calls it does not wait on: {', '.join(stray)}"
+            )
 
     # -- requests -------------------------------------------------------------------------
 
+    def _check_limits(self) -> None:
+        spec = self.spec
+        if self.state.turns >= spec.max_turns:
+            raise MaxTurnsExceeded(
+                f"the run reached max_turns={spec.max_turns} model requests without a final "
+                "answer; raise max_turns, or check the tools' results for a loop",
+                messages=self.messages,
+            )
+        if spec.usage_limits is not None:
+            reason = spec.usage_limits.exceeded_by(self.usage)
+            if reason:
+                raise UsageLimitExceeded(f"usage limit: {reason}", messages=self.messages)
+
     def _build_request(self) -> dict[str, Any]:
-        spec, caps = self.spec, self.caps
+        spec, caps = self.spec, self.state.capabilities
         request: dict[str, Any] = {"model": spec.model_name, "messages": self.messages}
         request.update(spec.settings)
-        tools: Sequence[dict[str, Any]] = spec.tool_definitions
+        tools: Sequence[dict[str, Any]] = self._definitions
         if caps.output_mode == "tool" and spec.output_tool_definition is not None:
             tools = [*tools, spec.output_tool_definition]
-            if not spec.tool_definitions and "tool_choice" not in request:
+            if not self._definitions and "tool_choice" not in request:
                 request["tool_choice"] = "required"  # the only way to answer is the tool
         elif caps.output_mode == "native":
             request["response_format"] = spec.output.response_format(
@@ -291,22 +430,37 @@ class AgentRun(Generic[OutputT]):
                 self.messages[0] = {**first, "content": f"{content}\n\n{prompt}".lstrip()}
             return
         self.messages.insert(0, {"role": "system", "content": prompt})
-        if self.new_from:
-            self.new_from += 1
+        if self.state.new_from:
+            self.state.new_from += 1
+
+    async def _prepare_tools(self) -> None:
+        """Ask each tool with a `prepare` function how it shows this turn."""
+        definitions = list(self.spec.tool_definitions)
+        hidden: set[str] = set()
+        for index, tool in self.spec.preparing:
+            assert tool.prepare is not None
+            ctx = self._tool_context(tool.name, None)
+            prepared = tool.prepare(ctx, definitions[index])
+            if inspect.isawaitable(prepared):
+                prepared = await prepared
+            if prepared is None:
+                hidden.add(tool.name)
+                continue
+            name = (prepared.get("function") or {}).get("name") if isinstance(prepared, dict) else None
+            if name != tool.name:
+                raise UserError(
+                    f"the prepare function of tool {tool.name!r} must return its definition "
+                    f"(a dict with function.name {tool.name!r}) or None, got {prepared!r:.200}"
+                )
+            definitions[index] = prepared
+        self._hidden = hidden
+        self._definitions = [d for d in definitions if d["function"]["name"] not in hidden]
 
     async def _request(self) -> ChatCompletion:
         spec = self.spec
-        if self.turns >= spec.max_turns:
-            raise MaxTurnsExceeded(
-                f"the run reached max_turns={spec.max_turns} model requests without a final "
-                "answer; raise max_turns, or check the tools' results for a loop",
-                messages=self.messages,
-            )
-        if spec.usage_limits is not None:
-            reason = spec.usage_limits.exceeded_by(self.usage)
-            if reason:
-                raise UsageLimitExceeded(f"usage limit: {reason}", messages=self.messages)
-        self.turns += 1
+        self.state.turns += 1
+        if spec.preparing:
+            await self._prepare_tools()
         fallbacks = 0
         while True:
             request = self._build_request()
@@ -315,15 +469,19 @@ class AgentRun(Generic[OutputT]):
                     completion = await spec.model.complete(request, on_retry=self._count_retry)
                 else:
                     completion = await self._stream_turn(request, self.emit)
-            except BadRequestError as error:
-                self.usage.add_response(None)  # the rejected request still counts
-                learned = self._fallback(error, request)
+            except APIError as error:
+                self.usage.add_response(None)  # the failed request still counts
+                learned = (
+                    self._fallback(error, request) if isinstance(error, BadRequestError) else None
+                )
                 if learned is None or fallbacks >= _MAX_FALLBACKS:
+                    # No answer came, so the turn is not spent: a resume asks again.
+                    self.state.turns -= 1
                     raise
                 fallbacks += 1
                 _log.info("%s rejected a request (%s); retrying with %s",
                           spec.model_name, error.message, learned)
-                self.caps = learned
+                self.state.capabilities = learned
                 spec.capabilities[spec.cache_key] = learned
                 continue
             self.usage.add_response(completion.usage)
@@ -335,7 +493,7 @@ class AgentRun(Generic[OutputT]):
 
     def _fallback(self, error: BadRequestError, request: Mapping[str, Any]) -> Capabilities | None:
         """The capabilities to retry with after a 400, or None if the 400 is not about one."""
-        caps = self.caps
+        caps = self.state.capabilities
         text = f"{error.message} {error.body}".lower()
         squashed = text.replace("_", "")
         for name in request:
@@ -356,7 +514,7 @@ class AgentRun(Generic[OutputT]):
 
     async def _stream_turn(self, request: dict[str, Any], emit: Emit) -> ChatCompletion:
         output = self.spec.output
-        mode = self.caps.output_mode
+        mode = self.state.capabilities.output_mode
         partial_text = mode in ("native", "prompted")
         text: list[str] = []
         final_index: int | None = None
@@ -395,58 +553,148 @@ class AgentRun(Generic[OutputT]):
 
     # -- tools ----------------------------------------------------------------------------
 
-    async def _run_tools(self, calls: Sequence[ToolCall], preset: Mapping[int, str]) -> None:
-        """Run `calls` (except those with a `preset` answer) and append every result in order."""
-        spec = self.spec
-        to_run = [i for i in range(len(calls)) if i not in preset]
+    async def _run_tools(
+        self, calls: Sequence[ToolCall], preset: Mapping[str, str], answered: Collection[str]
+    ) -> ToolResultsStep | PausedStep:
+        """Handle `calls` not yet `answered`: a `preset` answer, a decision made on the run's
+        state, a pause for the calls that wait for one, or a run; append every result in the
+        model's order."""
+        spec, state = self.spec, self.state
+        todo = [call for call in calls if call.id not in answered]
+        outcomes: dict[str, _Outcome] = {call.id: _Outcome(text) for call in todo if (text := preset.get(call.id)) is not None}
+        waiting: list[Interruption] = []
+        if spec.interrupting or state.decisions or state.interruptions:
+            for call in todo:
+                if call.id in outcomes:
+                    continue
+                gate = await self._gate(call)
+                if isinstance(gate, Interruption):
+                    waiting.append(gate)
+                elif gate is not None:
+                    outcomes[call.id] = gate
+                    if self.emit is not None:
+                        await self.emit(ToolCallStarted(call.id, call.function.name, call.function.arguments))
+                        await self.emit(ToolCallFinished(call.id, call.function.name, gate.content, None))
+        held = {i.call_id for i in waiting}
+        to_run = [call for call in todo if call.id not in outcomes and call.id not in held]
+
         limits = spec.usage_limits
         if limits is not None and limits.tool_calls_limit is not None:
-            wanted = sum(1 for i in to_run if calls[i].function.name in spec.tools)
+            wanted = sum(
+                1 for call in to_run
+                if call.function.name in spec.tools and call.function.name not in self._hidden
+            )
             if self.usage.tool_calls + wanted > limits.tool_calls_limit:
-                for index, call in enumerate(calls):
-                    self._append_tool_message(call, preset.get(index, "Not run: the run's tool calls limit was reached."))
+                # The error's transcript answers every call, so it stays valid to send again;
+                # the state keeps them waiting, so a resume with a higher limit runs them.
                 raise UsageLimitExceeded(
                     f"usage limit: the tool calls limit of {limits.tool_calls_limit} would be "
                     f"passed ({self.usage.tool_calls} made, {wanted} more asked for)",
-                    messages=self.messages,
+                    messages=self._transcript(todo, outcomes, "Not run: the run's tool calls limit was reached."),
                 )
-        outcomes: list[_Outcome | None] = [None] * len(calls)
 
-        async def run_one(index: int) -> None:
-            outcomes[index] = await self._call_tool(calls[index])
+        async def run_one(call: ToolCall) -> None:
+            outcomes[call.id] = await self._call_tool(call)
 
         if len(to_run) > 1 and spec.parallel_tools:
             async with anyio.create_task_group() as group:
-                for index in to_run:
-                    group.start_soon(run_one, index)
+                for call in to_run:
+                    group.start_soon(run_one, call)
         else:
-            for index in to_run:
-                await run_one(index)
+            for call in to_run:
+                await run_one(call)
 
+        results: list[ToolCallFinished] = []
         exceeded: tuple[str, int, int, str] | None = None
-        for index, call in enumerate(calls):
-            outcome = outcomes[index]
+        for call in todo:
+            outcome = outcomes.get(call.id)
             if outcome is None:
-                self._append_tool_message(call, preset[index])
-                continue
+                continue  # waits for a decision
             self._append_tool_message(call, outcome.content)
+            name = call.function.name
+            results.append(ToolCallFinished(
+                call.id, name, outcome.content, outcome.content if outcome.failed else None
+            ))
             if outcome.invoked:
                 self.usage.tool_calls += 1
-            name = call.function.name
             if not outcome.failed:
-                self.tool_failures.pop(name, None)
+                state.tool_failures.pop(name, None)
                 continue
-            failures = self.tool_failures[name] = self.tool_failures.get(name, 0) + 1
+            failures = state.tool_failures[name] = state.tool_failures.get(name, 0) + 1
             budget = self._budget(name)
             if failures > budget and exceeded is None:
                 exceeded = (name, failures, budget, outcome.content)
+        if state.interruptions or state.decisions:
+            for call in todo:
+                state.decisions.pop(call.id, None)
+        state.interruptions = waiting
         if exceeded is not None:
             name, failures, budget, last = exceeded
             raise ToolRetriesExceeded(
                 f"tool {name!r} failed {failures} times in a row, past its retry budget of "
                 f"{budget}; last error: {last[:500]}",
-                messages=self.messages,
+                messages=self._transcript(
+                    [call for call in todo if call.id in held], {}, "Not run: the run ended."
+                ),
             )
+        if waiting:
+            return self._pause(waiting)
+        return ToolResultsStep(results)
+
+    async def _gate(self, call: ToolCall) -> _Outcome | Interruption | None:
+        """What stands between a call and its run: a decision on the state (its outcome, or
+        None for an approval), a wait for one, or nothing (None)."""
+        state = self.state
+        name = call.function.name
+        decision = state.decisions.get(call.id)
+        if decision is not None:
+            if "result" in decision:
+                tool = self.spec.tools.get(name)
+                text = decision["result"]
+                if tool is not None and tool.max_result_chars is not None:
+                    return _Outcome(tool.serialize(text))
+                return _Outcome(self._cap(text))
+            if decision.get("approved"):
+                return None
+            reason = decision.get("reason")
+            return _Outcome(self._cap(
+                f"Not run: the user rejected this call to {name}"
+                + (f". Reason: {reason}" if reason else ".")
+            ))
+        for interruption in state.interruptions:
+            if interruption.call_id == call.id:
+                return interruption  # still waiting: asked before, not decided yet
+        tool = self.spec.tools.get(name) if name not in self._hidden else None
+        if tool is None or not tool.interrupts:
+            return None
+        try:
+            tool.validate_arguments(call.function.arguments)
+        except ToolArgumentsError:
+            return None  # the model must fix these first: running reports the errors to it
+        arguments = call.function.arguments
+        if tool.deferred:
+            return Interruption(call.id, name, arguments, kind="deferred")
+        policy = tool.requires_approval
+        if policy is True:
+            return Interruption(call.id, name, arguments, kind="approval")
+        assert callable(policy)
+        needed = policy(self._tool_context(name, call.id), ToolCallRequest(call.id, name, arguments))
+        if inspect.isawaitable(needed):
+            needed = await needed
+        return Interruption(call.id, name, arguments, kind="approval") if needed else None
+
+    def _transcript(
+        self, calls: Sequence[ToolCall], outcomes: Mapping[str, _Outcome], unanswered: str
+    ) -> list[dict[str, Any]]:
+        """The conversation with every one of `calls` answered (as an error carries it)."""
+        transcript = list(self.messages)
+        for call in calls:
+            outcome = outcomes.get(call.id)
+            transcript.append({
+                "role": "tool", "tool_call_id": call.id,
+                "content": outcome.content if outcome is not None else unanswered,
+            })
+        return transcript
 
     def _append_tool_message(self, call: ToolCall, content: str) -> None:
         self.messages.append({"role": "tool", "tool_call_id": call.id, "content": content})
@@ -457,8 +705,14 @@ class AgentRun(Generic[OutputT]):
             return tool.retries
         return self.spec.tool_retries
 
+    def _tool_context(self, name: str, call_id: str | None) -> RunContext[Any]:
+        return RunContext(
+            deps=self.ctx.deps, model=self.ctx.model, usage=self.usage, messages=self.messages,
+            retry=self.state.tool_failures.get(name, 0), tool_name=name, tool_call_id=call_id,
+            sub_results=self.sub_results,
+        )
+
     async def _call_tool(self, call: ToolCall) -> _Outcome:
-        spec = self.spec
         name = call.function.name
         arguments = call.function.arguments
         emit = self.emit
@@ -466,19 +720,15 @@ class AgentRun(Generic[OutputT]):
             await emit(ToolCallStarted(call.id, name, arguments))
         # Only the agent's own tools are ever looked up: a name the model read somewhere (a
         # hostile tool result, say) and invented is an error, never a call.
-        tool = spec.tools.get(name)
+        tool = self.spec.tools.get(name) if name not in self._hidden else None
         if tool is None:
             outcome = _Outcome(
                 self._cap(f"Error: there is no tool named {name!r}. {self._available()}"),
                 failed=True,
             )
         else:
-            ctx = RunContext(
-                deps=self.ctx.deps, model=self.ctx.model, usage=self.usage, messages=self.messages,
-                retry=self.tool_failures.get(name, 0), tool_name=name, tool_call_id=call.id,
-            )
             try:
-                value = await tool.invoke(arguments, ctx)
+                value = await tool.invoke(arguments, self._tool_context(name, call.id))
             except ModelRetry as retry:  # ToolRetry included
                 outcome = _Outcome(self._cap(retry.message), failed=True, invoked=True)
             except ToolError as error:  # bad arguments, timeout: the message is for the model
@@ -506,8 +756,8 @@ class AgentRun(Generic[OutputT]):
         return outcome
 
     def _available(self) -> str:
-        names = list(self.spec.tools)
-        if self.caps.output_mode == "tool":
+        names = [name for name in self.spec.tools if name not in self._hidden]
+        if self.state.capabilities.output_mode == "tool":
             names.append(self.spec.output.tool_name)
         if not names:
             return "This agent has no tools; answer without calling one."
@@ -526,34 +776,49 @@ class AgentRun(Generic[OutputT]):
 
     # -- output ---------------------------------------------------------------------------
 
-    async def _final_call(self, final: ToolCall, calls: Sequence[ToolCall]) -> RunResult[OutputT] | None:
+    async def _final_call(
+        self, final: ToolCall, calls: Sequence[ToolCall], answered: Collection[str]
+    ) -> RunStep | None:
         """Handle a turn in which the model called the final-answer tool (tool mode)."""
         try:
             output = await self._validate(final.function.arguments, from_tool=True)
         except OutputInvalid as invalid:
             preset = {
-                i: "Not run: only the first final_result call of a turn counts."
-                for i, c in enumerate(calls)
+                c.id: "Not run: only the first final_result call of a turn counts."
+                for c in calls
                 if c.function.name == self.spec.output.tool_name and c is not final
             }
-            preset[calls.index(final)] = self._cap(invalid.feedback)
+            preset[final.id] = self._cap(invalid.feedback)
+            if self._output_budget_spent():
+                todo = [c for c in calls if c.id not in answered]
+                outcomes = {key: _Outcome(text) for key, text in preset.items()}
+                error = self._output_error(
+                    invalid, self._transcript(todo, outcomes, "Not run: the run ended.")
+                )
+                # The state keeps the feedback, and the other calls waiting: a resume with a
+                # larger budget runs them and goes on, judging nothing twice.
+                for call in todo:
+                    if call.id in preset:
+                        self._append_tool_message(call, preset[call.id])
+                raise error from None
             # The other calls of the turn still run: the model may need their results.
-            await self._run_tools(calls, preset)
-            self._check_output_budget(invalid)
-            return None
+            return await self._run_tools(calls, preset, answered)
         for call in calls:
-            self._append_tool_message(
-                call,
-                "Final answer received." if call is final
-                else "Not run: the final answer was given in the same turn.",
-            )
-        return self._result(output)
+            if call.id not in answered:
+                self._append_tool_message(
+                    call,
+                    "Final answer received." if call is final
+                    else "Not run: the final answer was given in the same turn.",
+                )
+        return self._finish(output)
 
     async def _validate(self, text: str, *, from_tool: bool) -> Any:
         output = self.spec.output
         value: Any = text if output.is_text else output.parse(text, from_tool=from_tool)
+        if output.function is not None:
+            value = await self._call_output_function(output.function, value, text)
         if self.spec.validators:
-            ctx = replace(self.ctx, retry=self.output_failures)
+            ctx = replace(self.ctx, retry=self.state.output_failures)
             for validator in self.spec.validators:
                 try:
                     value = await validator(ctx, value)
@@ -565,22 +830,46 @@ class AgentRun(Generic[OutputT]):
                     ) from None
         return value
 
-    def _output_failed(self, invalid: OutputInvalid) -> None:
-        """An answer given as text failed: tell the model in a user message (unless the budget
-        is spent: the run then ends on the model's answer, which the error carries)."""
-        self._check_output_budget(invalid)
-        self.messages.append({"role": "user", "content": invalid.feedback})
+    async def _call_output_function(self, function: Tool, arguments: Any, text: str) -> Any:
+        """Call an output function with the arguments the model filled in."""
+        ctx = replace(self.ctx, retry=self.state.output_failures, tool_name=function.name)
+        try:
+            return await function.invoke(arguments, ctx)
+        except ModelRetry as retry:
+            raise OutputInvalid(
+                f"Your answer was rejected: {retry.message}",
+                errors=[{"loc": "", "msg": retry.message, "input": text}],
+                raw_text=text,
+            ) from None
+        except ToolArgumentsError as error:
+            raise OutputInvalid(
+                f"{error.message}\nAnswer again with arguments that match the schema.",
+                errors=list(error.errors), raw_text=text,
+            ) from None
 
-    def _check_output_budget(self, invalid: OutputInvalid) -> None:
-        self.output_failures += 1
-        if self.output_failures > self.spec.output_retries:
-            raise OutputValidationError(
-                f"the model's answer did not validate after {self.output_failures} tries "
-                f"(output_retries={self.spec.output_retries}): {invalid.feedback[:500]}",
-                raw_text=invalid.raw_text,
-                errors=invalid.errors,
-                messages=self.messages,
-            )
+    def _output_failed(self, invalid: OutputInvalid) -> None:
+        """An answer given as text failed: tell the model in a user message. When the budget
+        is spent the run ends on the model's answer, which the error's transcript ends with;
+        the state holds the feedback, so a resume with a larger budget goes on from it."""
+        transcript = list(self.messages)
+        self.messages.append({"role": "user", "content": invalid.feedback})
+        if self._output_budget_spent():
+            raise self._output_error(invalid, transcript)
+
+    def _output_budget_spent(self) -> bool:
+        self.state.output_failures += 1
+        return self.state.output_failures > self.spec.output_retries
+
+    def _output_error(
+        self, invalid: OutputInvalid, transcript: list[dict[str, Any]]
+    ) -> OutputValidationError:
+        return OutputValidationError(
+            f"the model's answer did not validate after {self.state.output_failures} tries "
+            f"(output_retries={self.spec.output_retries}): {invalid.feedback[:500]}",
+            raw_text=invalid.raw_text,
+            errors=invalid.errors,
+            messages=transcript,
+        )
 
 
 def _names(word: str, text: str) -> bool:

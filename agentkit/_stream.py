@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
@@ -17,8 +17,7 @@ if TYPE_CHECKING:
     from anyio.abc import TaskGroup
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-    # agent.py imports this module; the agent is needed here for its type only.
-    from .agent import Agent, Prompt
+    from ._run import AgentRun, Emit
 
 __all__ = ["AgentStream"]
 
@@ -35,13 +34,11 @@ class AgentStream(Generic[OutputT]):
 
     def __init__(
         self,
-        agent: Agent[Any, OutputT],
-        prompt: Prompt | None,
-        deps: Any,
-        message_history: Sequence[Mapping[str, Any]] | str | None,
+        start: Callable[..., Awaitable[AgentRun[Any]]],
+        finish: Callable[[RunResult[Any]], Awaitable[None]],
     ) -> None:
-        self._agent = agent
-        self._arguments = (prompt, deps, message_history)
+        self._start: Callable[..., Awaitable[AgentRun[Any]]] = start  # start(emit=...)
+        self._finish = finish
         self._result: RunResult[OutputT] | None = None
         self._error: Exception | None = None
         self._group: TaskGroup | None = None
@@ -82,10 +79,11 @@ class AgentStream(Generic[OutputT]):
 
     async def _drive(self) -> None:
         assert self._send is not None
-        prompt, deps, history = self._arguments
+        emit: Emit = self._send.send
         try:
-            run = await self._agent._start(prompt, deps, history, emit=self._send.send)
+            run = await self._start(emit=emit)
             result = await run.run()
+            await self._finish(result)
             self._result = result
             await self._send.send(FinalResult(result))
         except Exception as error:  # handed to the reader; cancellation passes through

@@ -20,38 +20,60 @@ import inspect
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar, cast, overload
+from typing import Any, Generic, Self, TypedDict, TypeVar, Unpack, cast, overload
 
 import anyio
 import pydantic_core
 
+from ._call import Prompt, RunCall, RunOptions, record
+from ._iter import AgentIter
 from ._model import ChatModel, ClientModel
 from ._result import RunResult
 from ._run import AgentRun, Capabilities, Emit, OutputValidator, RunSpec
 from ._stream import AgentStream
 from .client import SIMULATED_NOTICE, GrokClient
 from .context import RunContext
-from .errors import ConfigurationError, UserError
+from .errors import AgentRunError, APIError, ConfigurationError, RunStateError, UserError
 from .output import OutputMode, OutputSpec, resolve_mode
 from .profiles import ModelProfile, profile_for
 from .prompts import PromptTemplate, template_variables
+from .state import RunState
 from .tool import Tool, Toolset
 from .usage import RunUsage, UsageLimits
 
-__all__ = ["Agent", "AgentStream", "Prompt"]
+__all__ = ["Agent", "AgentIter", "AgentOptions", "AgentStream", "Prompt", "RunOptions"]
 
 DepsT = TypeVar("DepsT")
 OutputT = TypeVar("OutputT")
+RunOutputT = TypeVar("RunOutputT")
 FunctionT = TypeVar("FunctionT", bound=Callable[..., Any])
 
-Prompt = str | Mapping[str, Any] | Sequence[Mapping[str, Any]]
-"""A user prompt (text), one message dict, or several messages (multimodal content, say)."""
-
 _log = logging.getLogger("agentkit.agent")
+
+
+class AgentOptions(TypedDict, total=False):
+    """The keyword options of `Agent(...)` beside `deps_type` and `output_type`; each is
+    described on `Agent`."""
+
+    name: str | None
+    instructions: str | Path | None
+    tools: Iterable[Tool | Toolset | Callable[..., Any]]
+    client: GrokClient | ChatModel | None
+    model_settings: Mapping[str, Any] | None
+    max_turns: int
+    tool_retries: int
+    output_retries: int
+    usage_limits: UsageLimits | None
+    output_mode: OutputMode
+    parallel_tools: bool
+    redact_tool_errors: bool
+    max_result_chars: int | None
+
 
 _TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".md", ".txt")
 _OUTPUT_MODES = ("auto", "native", "tool", "prompted")
@@ -64,6 +86,8 @@ class Agent(Generic[DepsT, OutputT]):
 
     Args:
         model: The model id, e.g. `"grok-4"`.
+        name: The agent's name: it marks the run states it makes (a state is refused by an
+            agent of another name) and names it as a tool (`as_tool`).
         instructions: The system prompt: a Jinja2 template (rendered per run with `deps`,
             `ctx`, `model`, `now`, `today`), or a template file: a `pathlib.Path`, or a str
             ending in .j2/.jinja/.md/.txt naming a file that exists.
@@ -72,7 +96,8 @@ class Agent(Generic[DepsT, OutputT]):
         client: A `GrokClient`, or any `ChatModel` (a `testing.ScriptedModel` in unit tests).
             Default: a `GrokClient` from the environment when `XAI_API_KEY` is set, else the
             local simulated Grok (offline; said once on stderr).
-        deps_type: The type of `deps`, for type checkers only.
+        deps_type: The type of `deps`, for type checkers: `Agent(..., deps_type=Deps)` is an
+            `Agent[Deps, ...]` whose `run(deps=...)` takes a `Deps`.
         model_settings: Request fields sent with every request (temperature, max_tokens,
             reasoning_effort...); a field the model is known to reject is left out. Fields
             the client does not name go in `{"extra_body": {...}}`.
@@ -101,23 +126,32 @@ class Agent(Generic[DepsT, OutputT]):
 
     @overload
     def __init__(
+        self: Agent[DepsT, str],
+        model: str,
+        *,
+        deps_type: type[DepsT],
+        output_type: type[str] = str,
+        **options: Unpack[AgentOptions],
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: Agent[DepsT, OutputT],
+        model: str,
+        *,
+        deps_type: type[DepsT],
+        output_type: Callable[..., Awaitable[OutputT]] | Callable[..., OutputT],
+        **options: Unpack[AgentOptions],
+    ) -> None: ...
+
+    @overload
+    def __init__(
         self: Agent[Any, str],
         model: str,
         *,
-        instructions: str | Path | None = None,
-        tools: Iterable[Tool | Toolset | Callable[..., Any]] = (),
+        deps_type: None = None,
         output_type: type[str] = str,
-        client: GrokClient | ChatModel | None = None,
-        deps_type: type[DepsT] | None = None,
-        model_settings: Mapping[str, Any] | None = None,
-        max_turns: int = 20,
-        tool_retries: int = 2,
-        output_retries: int = 2,
-        usage_limits: UsageLimits | None = None,
-        output_mode: OutputMode = "auto",
-        parallel_tools: bool = True,
-        redact_tool_errors: bool = False,
-        max_result_chars: int | None = 20_000,
+        **options: Unpack[AgentOptions],
     ) -> None: ...
 
     @overload
@@ -125,20 +159,9 @@ class Agent(Generic[DepsT, OutputT]):
         self: Agent[Any, OutputT],
         model: str,
         *,
-        instructions: str | Path | None = None,
-        tools: Iterable[Tool | Toolset | Callable[..., Any]] = (),
-        output_type: type[OutputT],
-        client: GrokClient | ChatModel | None = None,
-        deps_type: type[DepsT] | None = None,
-        model_settings: Mapping[str, Any] | None = None,
-        max_turns: int = 20,
-        tool_retries: int = 2,
-        output_retries: int = 2,
-        usage_limits: UsageLimits | None = None,
-        output_mode: OutputMode = "auto",
-        parallel_tools: bool = True,
-        redact_tool_errors: bool = False,
-        max_result_chars: int | None = 20_000,
+        deps_type: None = None,
+        output_type: Callable[..., Awaitable[OutputT]] | Callable[..., OutputT],
+        **options: Unpack[AgentOptions],
     ) -> None: ...
 
     @overload
@@ -146,26 +169,16 @@ class Agent(Generic[DepsT, OutputT]):
         self: Agent[Any, Any],
         model: str,
         *,
-        instructions: str | Path | None = None,
-        tools: Iterable[Tool | Toolset | Callable[..., Any]] = (),
+        deps_type: Any = None,
         output_type: Any,
-        client: GrokClient | ChatModel | None = None,
-        deps_type: type[DepsT] | None = None,
-        model_settings: Mapping[str, Any] | None = None,
-        max_turns: int = 20,
-        tool_retries: int = 2,
-        output_retries: int = 2,
-        usage_limits: UsageLimits | None = None,
-        output_mode: OutputMode = "auto",
-        parallel_tools: bool = True,
-        redact_tool_errors: bool = False,
-        max_result_chars: int | None = 20_000,
+        **options: Unpack[AgentOptions],
     ) -> None: ...
 
     def __init__(
         self,
         model: str,
         *,
+        name: str | None = None,
         instructions: str | Path | None = None,
         tools: Iterable[Tool | Toolset | Callable[..., Any]] = (),
         output_type: Any = str,
@@ -183,6 +196,8 @@ class Agent(Generic[DepsT, OutputT]):
     ) -> None:
         if not isinstance(model, str) or not model.strip():
             raise ConfigurationError(f"model must be a model id such as 'grok-4', got {model!r}")
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise ConfigurationError(f"name must be a non-empty string or None, got {name!r}")
         if max_turns < 1:
             raise ConfigurationError(f"max_turns must be at least 1, got {max_turns}")
         for option, value in (("tool_retries", tool_retries), ("output_retries", output_retries)):
@@ -208,6 +223,8 @@ class Agent(Generic[DepsT, OutputT]):
 
         self.model = model
         """The model id every request names."""
+        self.name = name
+        """The agent's name: it marks the run states it makes, and names it as a tool."""
         self.deps_type = deps_type
         """The type of `deps` (informational)."""
         self.output_type = output_type
@@ -242,8 +259,9 @@ class Agent(Generic[DepsT, OutputT]):
         self._notice_shown = False
         # Learned per (model object, model id): what the server rejected, so later runs do
         # not send it again. Held by the agent, never global.
-        self._capabilities: dict[tuple[int, str], Capabilities] = {}
+        self._capabilities: dict[tuple[int, str, str], Capabilities] = {}
         self._spec: RunSpec | None = None
+        self._output_specs: dict[Any, OutputSpec[Any]] = {}
 
     # -- decorators ---------------------------------------------------------------------
 
@@ -301,45 +319,101 @@ class Agent(Generic[DepsT, OutputT]):
 
     # -- running --------------------------------------------------------------------------
 
+    @overload
     async def run(
-        self,
-        prompt: Prompt | None = None,
-        *,
-        deps: DepsT | None = None,
-        message_history: Sequence[Mapping[str, Any]] | str | None = None,
-    ) -> RunResult[OutputT]:
-        """Run the agent to a final answer.
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: None = None, **options: Unpack[RunOptions],
+    ) -> RunResult[OutputT]: ...
+
+    @overload
+    async def run(
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: Callable[..., Awaitable[RunOutputT]], **options: Unpack[RunOptions],
+    ) -> RunResult[RunOutputT]: ...
+
+    @overload
+    async def run(
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: Callable[..., RunOutputT], **options: Unpack[RunOptions],
+    ) -> RunResult[RunOutputT]: ...
+
+    @overload
+    async def run(
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: Any, **options: Unpack[RunOptions],
+    ) -> RunResult[Any]: ...
+
+    async def run(
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: Any = None, **options: Unpack[RunOptions],
+    ) -> RunResult[Any]:
+        """Run the agent to a final answer, or until a tool call waits for a decision.
 
         Args:
             prompt: The user's message: text, a message dict, or a list of messages. May be
-                None when `message_history` ends where the model should go on.
+                None when `message_history` ends where the model should go on, or with `state`.
             deps: Anything the tools, templates and validators need (through `RunContext`).
-            message_history: A previous run's `result.messages` (or its `to_json()` text).
+            output_type: This run's output type instead of the agent's (a type or an output
+                function).
+            **options: `message_history` (a previous run's `result.messages` or their JSON),
+                `state` (a `RunState` to go on from), `session` (a `Session` to load history
+                from and add this run's messages to), and per-run overrides: `model`,
+                `model_settings` (merged over the agent's), `tools` (added to the agent's, or
+                instead of them with `replace_tools=True`), `usage_limits`, `max_turns`.
 
         Returns:
-            The validated output, the conversation and the usage.
+            The validated output, the conversation, the usage and the state; or, when a call
+            needs approval or a deferred result, `result.interruptions` and `result.state`.
 
         Raises:
             MaxTurnsExceeded, UsageLimitExceeded, ToolRetriesExceeded, OutputValidationError:
-                The run could not finish; `error.messages` holds the conversation so far.
-            APIError: The server failed in a way retries and fallbacks could not fix.
+                The run could not finish; `error.messages` holds the conversation so far and
+                `error.state` the state to resume from.
+            APIError: The server failed in a way retries and fallbacks could not fix (with
+                `error.state` too).
+            RunStateError: `state` cannot be resumed by this agent.
             UserError: The instructions template uses an undefined variable, say.
         """
-        run = await self._start(prompt, deps, message_history, emit=None)
-        return await run.run()
+        call = RunCall.of(prompt, deps, output_type, options)
+        run = await self._start(call, emit=None)
+        result = await run.run()
+        await record(call, result)
+        return result
+
+    @overload
+    def run_sync(
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: None = None, **options: Unpack[RunOptions],
+    ) -> RunResult[OutputT]: ...
+
+    @overload
+    def run_sync(
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: Callable[..., Awaitable[RunOutputT]], **options: Unpack[RunOptions],
+    ) -> RunResult[RunOutputT]: ...
+
+    @overload
+    def run_sync(
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: Callable[..., RunOutputT], **options: Unpack[RunOptions],
+    ) -> RunResult[RunOutputT]: ...
+
+    @overload
+    def run_sync(
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: Any, **options: Unpack[RunOptions],
+    ) -> RunResult[Any]: ...
 
     def run_sync(
-        self,
-        prompt: Prompt | None = None,
-        *,
-        deps: DepsT | None = None,
-        message_history: Sequence[Mapping[str, Any]] | str | None = None,
-    ) -> RunResult[OutputT]:
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: Any = None, **options: Unpack[RunOptions],
+    ) -> RunResult[Any]:
         """`run()` for scripts: starts an event loop (`anyio.run`) and runs to the end.
 
-        A default client made by the agent is closed afterwards, because its connections
-        belong to the event loop that ends here. For the same reason, a `GrokClient` passed
-        in should not serve `run_sync` calls and other event loops in turn.
+        Takes what `run()` takes. A default client made by the agent is closed afterwards,
+        because its connections belong to the event loop that ends here. For the same reason,
+        a `GrokClient` passed in should not serve `run_sync` calls and other event loops in
+        turn.
 
         Raises:
             UserError: Called from async code (use `await agent.run(...)` there).
@@ -353,28 +427,146 @@ class Agent(Generic[DepsT, OutputT]):
         else:
             raise UserError("run_sync() cannot run inside an event loop; use `await agent.run(...)`")
 
-        async def main() -> RunResult[OutputT]:
+        async def main() -> RunResult[Any]:
             try:
-                return await self.run(prompt, deps=deps, message_history=message_history)
+                result: RunResult[Any] = await self.run(
+                    prompt, deps=deps, output_type=output_type, **options
+                )
+                return result
             finally:
                 await self._close_owned_client()
 
         return anyio.run(main)
 
+    @overload
     def run_stream(
-        self,
-        prompt: Prompt | None = None,
-        *,
-        deps: DepsT | None = None,
-        message_history: Sequence[Mapping[str, Any]] | str | None = None,
-    ) -> AgentStream[OutputT]:
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: None = None, **options: Unpack[RunOptions],
+    ) -> AgentStream[OutputT]: ...
+
+    @overload
+    def run_stream(
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: Callable[..., Awaitable[RunOutputT]], **options: Unpack[RunOptions],
+    ) -> AgentStream[RunOutputT]: ...
+
+    @overload
+    def run_stream(
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: Callable[..., RunOutputT], **options: Unpack[RunOptions],
+    ) -> AgentStream[RunOutputT]: ...
+
+    @overload
+    def run_stream(
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: Any, **options: Unpack[RunOptions],
+    ) -> AgentStream[Any]: ...
+
+    def run_stream(
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: Any = None, **options: Unpack[RunOptions],
+    ) -> AgentStream[Any]:
         """Run the agent, streaming events: `async with agent.run_stream(...) as stream:`.
 
-        Iterate the stream for `events` (text and reasoning deltas, tool calls started and
-        finished, partial output, and last a `FinalResult`); `stream.result` is the
-        `RunResult` once it finished. Leaving the block early cancels the run.
+        Takes what `run()` takes. Iterate the stream for `events` (text and reasoning deltas,
+        tool calls started and finished, partial output, and last a `FinalResult`);
+        `stream.result` is the `RunResult` once it finished (or paused: see its
+        `interruptions`). Leaving the block early cancels the run.
         """
-        return AgentStream(self, prompt, deps, message_history)
+        call = RunCall.of(prompt, deps, output_type, options)
+        return AgentStream(partial(self._start, call), partial(record, call))
+
+    @overload
+    def iter(
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: None = None, **options: Unpack[RunOptions],
+    ) -> AgentIter[OutputT]: ...
+
+    @overload
+    def iter(
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: Callable[..., Awaitable[RunOutputT]], **options: Unpack[RunOptions],
+    ) -> AgentIter[RunOutputT]: ...
+
+    @overload
+    def iter(
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: Callable[..., RunOutputT], **options: Unpack[RunOptions],
+    ) -> AgentIter[RunOutputT]: ...
+
+    @overload
+    def iter(
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: Any, **options: Unpack[RunOptions],
+    ) -> AgentIter[Any]: ...
+
+    def iter(
+        self, prompt: Prompt | None = None, *, deps: DepsT | None = None,
+        output_type: Any = None, **options: Unpack[RunOptions],
+    ) -> AgentIter[Any]:
+        """Step through a run: `async with agent.iter(...) as run: async for step in run:`.
+
+        Takes what `run()` takes. Each step (`ModelRequestStep`, `ModelResponseStep`,
+        `ToolResultsStep`, then `OutputStep` or `PausedStep`) carries the `state` right after
+        it: stop after any step and `agent.run(state=step.state)` goes on from there.
+        `run.result` is the `RunResult` once the last step was read.
+        """
+        call = RunCall.of(prompt, deps, output_type, options)
+        return AgentIter(partial(self._start, call, emit=None), partial(record, call))
+
+    def as_tool(
+        self,
+        name: str | None = None,
+        description: str | None = None,
+        *,
+        max_result_chars: int | None = None,
+    ) -> Tool:
+        """This agent as a tool of another agent: the model sends it a request in words, and
+        the tool's result is this agent's output.
+
+        The inner run gets the outer run's `deps`; its usage adds to the outer run's, and its
+        `RunResult` (messages included) lands in the outer `result.sub_results` under the
+        tool call's id. An inner run that pauses for approval is reported to the outer model
+        as the tool's failure: approvals do not cross agents.
+
+        Args:
+            name: The tool's name; default the agent's `name`.
+            description: What the agent does, for the model; default from its name.
+            max_result_chars: Cut longer outputs to this many characters.
+
+        Raises:
+            ConfigurationError: No name was given and the agent has none.
+        """
+        tool_name = name or self.name
+        if not tool_name:
+            raise ConfigurationError("as_tool() needs a name: pass one, or give the agent name=")
+        agent = self
+
+        async def run_agent(ctx: RunContext[Any], request: str) -> Any:
+            try:
+                result = await agent.run(request, deps=ctx.deps)
+            except (AgentRunError, APIError) as error:
+                # What the inner run spent is spent: it counts in the outer run's usage.
+                if error.state is not None:
+                    ctx.usage.merge(error.state.usage)
+                raise
+            ctx.usage.merge(result.usage)
+            if ctx.tool_call_id is not None:
+                ctx.sub_results[ctx.tool_call_id] = result
+            if result.paused:
+                waiting = ", ".join(i.tool_name for i in result.interruptions)
+                raise UserError(
+                    f"agent {tool_name!r} paused for approval of {waiting}; an agent used as "
+                    "a tool cannot ask for approval"
+                )
+            return result.output
+
+        run_agent.__doc__ = f"""{description or f"Ask the {tool_name} agent."}
+
+        Args:
+            request: What to ask the agent, in words, with everything it needs to know.
+        """
+        return Tool(run_agent, name=tool_name, max_result_chars=max_result_chars)
 
     async def aclose(self) -> None:
         """Close the client the agent made for itself (never one that was passed in)."""
@@ -392,24 +584,27 @@ class Agent(Generic[DepsT, OutputT]):
         await self.aclose()
 
     def __repr__(self) -> str:
+        named = f"name={self.name!r}, " if self.name else ""
         return (
-            f"Agent(model={self.model!r}, tools={self._toolset.names!r}, "
+            f"Agent({named}model={self.model!r}, tools={self._toolset.names!r}, "
             f"output_type={getattr(self.output_type, '__name__', self.output_type)!r})"
         )
 
     # -- internals ------------------------------------------------------------------------
 
-    async def _start(
-        self,
-        prompt: Prompt | None,
-        deps: Any,
-        message_history: Sequence[Mapping[str, Any]] | str | None,
-        *,
-        emit: Emit | None,
-    ) -> AgentRun[OutputT]:
-        spec = self._run_spec()
-        messages = _history(message_history)
-        ctx: RunContext[Any] = RunContext(deps=deps, model=self.model, messages=messages, usage=RunUsage())
+    async def _start(self, call: RunCall, *, emit: Emit | None) -> AgentRun[Any]:
+        if call.state is not None:
+            return self._resume(call, emit)
+        spec = self._spec_for(call, call.model)
+        if call.session is not None:
+            if call.message_history is not None:
+                raise UserError("pass message_history or session, not both: the session holds the history")
+            history: Sequence[Mapping[str, Any]] | str | None = await call.session.get_items()
+        else:
+            history = call.message_history
+        messages = _history(history)
+        usage = RunUsage()
+        ctx: RunContext[Any] = RunContext(deps=call.deps, model=spec.model_name, messages=messages, usage=usage)
         system = await self._render_instructions(ctx)
         new_from = len(messages)
         if system is not None:
@@ -418,55 +613,153 @@ class Agent(Generic[DepsT, OutputT]):
             else:
                 messages.insert(0, {"role": "system", "content": system})
                 new_from = new_from + 1 if new_from else 0
-        if prompt is not None:
-            messages.extend(_prompt_messages(prompt))
+        if call.prompt is not None:
+            messages.extend(_prompt_messages(call.prompt))
         elif not messages or messages[-1].get("role") == "system":
             raise UserError("run() needs a prompt, or a message_history to go on from")
-        return AgentRun(spec, ctx, new_from=new_from, emit=emit)
+        state = RunState(
+            messages, usage, model=spec.model_name, agent_name=self.name,
+            output_name=spec.output.name,
+            capabilities=spec.capabilities.get(spec.cache_key) or spec.initial,
+            new_from=new_from,
+        )
+        return AgentRun(spec, state, ctx, emit=emit)
+
+    def _resume(self, call: RunCall, emit: Emit | None) -> AgentRun[Any]:
+        saved = call.state
+        if not isinstance(saved, RunState):
+            raise UserError(
+                f"state= takes a RunState (RunState.from_json(text) reads a saved one), "
+                f"not {type(saved).__name__}"
+            )
+        if call.prompt is not None or call.message_history is not None:
+            raise UserError(
+                "a resumed run goes on from its state alone: pass state= without a prompt or "
+                "message_history (start a new run for a new prompt)"
+            )
+        if saved.agent_name is not None and self.name is not None and saved.agent_name != self.name:
+            raise RunStateError(
+                f"this run state belongs to agent {saved.agent_name!r}, not {self.name!r}; "
+                "resume it with the agent that made it"
+            )
+        spec = self._spec_for(call, call.model or saved.model)
+        if saved.output_name != spec.output.name:
+            raise RunStateError(
+                f"this run state was made for output {saved.output_name!r}, but the run's output "
+                f"is {spec.output.name!r}; resume it with the agent (and output_type) that made it"
+            )
+        state = saved.copy()
+        state.model = spec.model_name
+        ctx: RunContext[Any] = RunContext(
+            deps=call.deps, model=spec.model_name, messages=state.messages, usage=state.usage
+        )
+        return AgentRun(spec, state, ctx, emit=emit, resumed=True)
+
+    def _spec_for(self, call: RunCall, model_name: str | None) -> RunSpec:
+        """The agent's own spec, or one built for this run's overrides."""
+        if call.overrides_nothing and (model_name is None or model_name == self.model):
+            return self._run_spec()
+        if call.max_turns is not None and call.max_turns < 1:
+            raise ConfigurationError(f"max_turns must be at least 1, got {call.max_turns}")
+        settings = self._settings
+        if call.model_settings is not None:
+            settings = {**settings, **call.model_settings}
+            reserved = sorted(_RESERVED_SETTINGS.intersection(settings))
+            if reserved:
+                raise ConfigurationError(
+                    f"model_settings may not set {', '.join(reserved)}: the agent sends those itself"
+                )
+        toolset = self._toolset
+        if call.tools is not None:
+            toolset = Toolset(call.tools if call.replace_tools else [self._toolset, Toolset(call.tools)])
+        elif call.replace_tools:
+            toolset = Toolset(())
+        output = self._output if call.output_type is None else self._output_spec(call.output_type)
+        if output.tool_name in toolset:
+            raise ConfigurationError(
+                f"a tool is named {output.tool_name!r}, the name of the final-answer tool; "
+                "rename it with @tool(name=...)"
+            )
+        name = model_name or self.model
+        return self._build_spec(
+            name, profile_for(name) if name != self.model else self.profile, toolset, output,
+            settings,
+            max_turns=call.max_turns if call.max_turns is not None else self._max_turns,
+            usage_limits=call.usage_limits if call.usage_limits is not None else self._usage_limits,
+        )
+
+    def _output_spec(self, output_type: Any) -> OutputSpec[Any]:
+        # Building a spec builds a pydantic validator: worth keeping per type.
+        try:
+            found = self._output_specs.get(output_type)
+        except TypeError:  # an unhashable type expression: built each time
+            return OutputSpec(output_type)
+        if found is None:
+            found = self._output_specs[output_type] = OutputSpec(output_type)
+        return found
 
     def _run_spec(self) -> RunSpec:
         if self._spec is not None and self._model is not None:
             return self._spec
+        self._spec = self._build_spec(
+            self.model, self.profile, self._toolset, self._output, self._settings,
+            max_turns=self._max_turns, usage_limits=self._usage_limits,
+        )
+        return self._spec
+
+    def _build_spec(
+        self,
+        model_name: str,
+        profile: ModelProfile,
+        toolset: Toolset,
+        output: OutputSpec[Any],
+        settings: Mapping[str, Any],
+        *,
+        max_turns: int,
+        usage_limits: UsageLimits | None,
+    ) -> RunSpec:
         model = self._resolve_model()
-        target = self.profile.schema_target
+        target = profile.schema_target
         # A tool asks for strict mode; only a model whose profile takes it gets it (Grok
         # answers 400 to `strict`, so there it is always left out).
         definitions = [
-            tool.definition("strict" if tool.strict and self.profile.strict_tools else target)
-            for tool in self._toolset
+            tool.definition("strict" if tool.strict and profile.strict_tools else target)
+            for tool in toolset
         ]
         mode = resolve_mode(
-            self._output_mode, is_text=self._output.is_text, profile=self.profile,
+            self._output_mode, is_text=output.is_text, profile=profile,
             has_tools=bool(definitions),
         )
-        dropped = frozenset(p for p in self._settings if not self.profile.accepts(p))
+        dropped = frozenset(p for p in settings if not profile.accepts(p))
         if dropped:
             _log.info("%s does not accept %s; leaving it out of requests",
-                      self.model, ", ".join(sorted(dropped)))
-        self._spec = RunSpec(
-            model_name=self.model,
+                      model_name, ", ".join(sorted(dropped)))
+        tools = list(toolset)
+        return RunSpec(
+            model_name=model_name,
             model=model,
-            tools={tool.name: tool for tool in self._toolset},
+            tools={tool.name: tool for tool in tools},
             tool_definitions=definitions,
-            output=self._output,
+            output=output,
             target=target,
-            settings=self._settings,
-            output_tool_definition=(
-                None if self._output.is_text else self._output.tool_definition(target)
-            ),
-            max_turns=self._max_turns,
+            settings=settings,
+            output_tool_definition=None if output.is_text else output.tool_definition(target),
+            max_turns=max_turns,
             tool_retries=self._tool_retries,
             output_retries=self._output_retries,
-            usage_limits=self._usage_limits,
+            usage_limits=usage_limits,
             parallel_tools=self._parallel_tools,
             redact_tool_errors=self._redact_tool_errors,
             max_result_chars=self._max_result_chars,
             validators=tuple(self._validators),
             capabilities=self._capabilities,
-            cache_key=(id(model), self.model),
+            # What a server taught about one model holds for the mode it was learned in.
+            cache_key=(id(model), model_name, mode),
             initial=Capabilities(output_mode=mode, dropped=dropped),
+            agent_name=self.name,
+            interrupting=any(tool.interrupts for tool in tools),
+            preparing=tuple((i, tool) for i, tool in enumerate(tools) if tool.prepare is not None),
         )
-        return self._spec
 
     def _resolve_model(self) -> ChatModel:
         if self._model is not None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .usage import RunUsage
+
+if TYPE_CHECKING:
+    from ._result import RunResult
 
 __all__ = ["RunContext"]
 
@@ -24,6 +27,8 @@ class RunContext(Generic[DepsT]):
         retry: How many times the current tool has already failed in this run.
         tool_name: The tool being called, when in a tool.
         tool_call_id: The model's id for this call, when in a tool.
+        sub_results: Results of agents run as tools in this run (`Agent.as_tool`), by tool
+            call id; they end up in `result.sub_results`.
     """
 
     deps: DepsT
@@ -33,3 +38,4 @@ class RunContext(Generic[DepsT]):
     retry: int = 0
     tool_name: str | None = None
     tool_call_id: str | None = None
+    sub_results: dict[str, RunResult[Any]] = field(default_factory=dict, repr=False)

@@ -4,7 +4,8 @@
 AgentKitError
 ├── UserError                       developer misuse: fix the code or the configuration
 │   ├── ConfigurationError          a missing key, a bad base URL, a bad option
-│   └── ToolDefinitionError         a function that cannot become a tool
+│   ├── ToolDefinitionError         a function that cannot become a tool
+│   └── RunStateError               a saved run state that cannot be resumed by this agent
 ├── APIError                        the server or the network failed us
 │   ├── APIConnectionError          could not connect, or the connection broke
 │   │   └── APITimeoutError         a connect, read, write or pool timeout
@@ -21,6 +22,7 @@ AgentKitError
 ├── ToolError                       a tool call that failed; fed back to the model
 │   ├── ToolArgumentsError          the model's arguments do not validate
 │   └── ToolTimeoutError            the tool ran past its timeout
+├── SessionError                    a session store that cannot be read or written
 └── AgentRunError                   a run that cannot go on; carries the messages so far
     ├── MaxTurnsExceeded
     ├── UsageLimitExceeded
@@ -36,7 +38,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .state import RunState
 
 __all__ = [
     "APIConnectionError",
@@ -60,6 +65,8 @@ __all__ = [
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",
+    "RunStateError",
+    "SessionError",
     "ToolArgumentsError",
     "ToolDefinitionError",
     "ToolError",
@@ -120,6 +127,18 @@ class ToolDefinitionError(UserError):
     """A function cannot be turned into a tool (missing annotation, `*args`, bad name...)."""
 
 
+class RunStateError(UserError):
+    """A saved `RunState` that this agent cannot resume: not a run state, a format version this
+    agentkit does not read, made by another agent, or edited into something the agent would not
+    do (a call to a tool it does not have). Nothing has run when this is raised."""
+
+
+class SessionError(AgentKitError):
+    """A session store that cannot be used: a file that is not an agentkit session database
+    (corrupt, or another program's), a newer schema, or items that cannot be stored. Nothing
+    is reset or overwritten when this is raised."""
+
+
 class APIError(AgentKitError):
     """A request to the model server failed.
 
@@ -129,6 +148,8 @@ class APIError(AgentKitError):
         url: The URL of the failed request (never carries credentials), when known.
         messages: When the failure ended an agent run, the conversation up to it (so it can
             be sent again as `message_history`); empty otherwise.
+        state: When the failure ended an agent run, the run's state: resume it with
+            `agent.run(state=error.state)` once the server is back; None otherwise.
     """
 
     def __init__(self, message: str, *, method: str | None = None, url: str | None = None):
@@ -137,6 +158,7 @@ class APIError(AgentKitError):
         self.method = method
         self.url = url
         self.messages: list[dict[str, Any]] = []
+        self.state: RunState | None = None
 
 
 class APIConnectionError(APIError):
@@ -292,13 +314,17 @@ class AgentRunError(AgentKitError):
     """An agent run stopped before it could finish.
 
     Attributes:
-        messages: The conversation up to the failure, so nothing is lost.
+        messages: The conversation up to the failure, every tool call answered, so nothing
+            is lost and it can be sent again as `message_history`.
+        state: The run's state (usage spent so far included): resume it with
+            `agent.run(state=error.state, ...)` after raising the limit that stopped it.
     """
 
     def __init__(self, message: str, *, messages: Sequence[Mapping[str, Any]] = ()):
         super().__init__(message)
         self.message = message
         self.messages = [dict(m) for m in messages]
+        self.state: RunState | None = None
 
 
 class MaxTurnsExceeded(AgentRunError):

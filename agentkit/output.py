@@ -11,10 +11,15 @@ A schema whose root is not an object (a list, a union, a number) is wrapped as
 `{"result": ...}`, because tool arguments must be objects and Grok rejects a root `anyOf`.
 Answers are validated against the full pydantic type, never against a transformed schema,
 so what a dialect cannot express (string lengths on Grok) is still enforced.
+
+An output type may also be a function (sync or async, or a `Tool`): the model fills in its
+arguments, and what it returns is the output. Here it is described and its arguments read;
+the loop calls it (it may raise `ModelRetry`).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from typing import Any, Generic, Literal, TypeVar
@@ -26,6 +31,7 @@ from ._schema import Target, clean_schema, to_grok, to_openai, to_strict
 from ._validation import error_details, format_errors
 from .errors import UserError
 from .profiles import ModelProfile
+from .tool import Tool
 
 __all__ = [
     "FINAL_RESULT_TOOL",
@@ -98,21 +104,40 @@ class OutputSpec(Generic[OutputT]):
     """An output type, ready to be asked for and validated. Build one per agent and reuse it.
 
     Args:
-        output_type: `str`, or any type pydantic can validate and describe.
-        tool_name: The name of the final-answer tool in `tool` mode.
+        output_type: `str`, any type pydantic can validate and describe, or a function
+            (or `Tool`) whose arguments the model fills in.
+        tool_name: The name of the final-answer tool in `tool` mode (an output function's
+            own name, when the output type is one).
+
+    Attributes:
+        function: The output function as a `Tool`, or None for a type.
 
     Raises:
         UserError: pydantic cannot build a schema for the type.
+        ToolDefinitionError: The output function cannot be described.
     """
 
     def __init__(self, output_type: Any, *, tool_name: str = FINAL_RESULT_TOOL) -> None:
         self.output_type = output_type
         self.tool_name = tool_name
         self.is_text = output_type is str
+        self.function: Tool | None = None
+        self._description = (
+            "Give your final answer. Call this once, when you have it: the arguments are the answer."
+        )
         self._targets: dict[str, dict[str, Any]] = {}
         if self.is_text:
             self.name = "text"
             self.schema: dict[str, Any] = {"type": "string"}
+            self.wrapped = False
+            return
+        if isinstance(output_type, Tool) or inspect.isroutine(output_type):
+            function = output_type if isinstance(output_type, Tool) else Tool(output_type)
+            self.function = function
+            self.name = self.tool_name = function.name
+            if function.description:
+                self._description = f"{function.description}\n\nCall this once, as your final answer."
+            self.schema = function.parameters
             self.wrapped = False
             return
         raw_name = getattr(output_type, "__name__", "") if isinstance(output_type, type) else ""
@@ -178,10 +203,7 @@ class OutputSpec(Generic[OutputT]):
             "type": "function",
             "function": {
                 "name": self.tool_name,
-                "description": (
-                    "Give your final answer. Call this once, when you have it: the arguments "
-                    "are the answer."
-                ),
+                "description": self._description,
                 "parameters": self.json_schema("openai" if target == "strict" else target),
             },
         }
@@ -203,6 +225,8 @@ class OutputSpec(Generic[OutputT]):
             OutputInvalid: Not JSON, or not valid; `feedback` tells the model what to fix.
         """
         candidate = text if from_tool else _extract_json(text)
+        if self.function is not None:
+            return self._function_arguments(candidate, text, from_tool=from_tool)  # type: ignore[return-value]
         try:
             return self._validate_json(candidate)
         except ValidationError as exc:
@@ -229,6 +253,8 @@ class OutputSpec(Generic[OutputT]):
             data = pydantic_core.from_json(candidate, allow_partial="trailing-strings")
         except ValueError:
             return None, None
+        if self.function is not None:
+            return data, None  # a function is called once, on the whole answer
         if self.wrapped:
             if not isinstance(data, dict) or "result" not in data:
                 return data, None
@@ -242,6 +268,22 @@ class OutputSpec(Generic[OutputT]):
         except ValidationError:
             return data, None
         return data, output
+
+    def _function_arguments(self, candidate: str, text: str, *, from_tool: bool) -> dict[str, Any]:
+        """The JSON object of an output function's arguments (validated when it is called)."""
+        try:
+            data = pydantic_core.from_json(candidate or "{}")
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            return data
+        where = f"the arguments of {self.tool_name}" if from_tool else "your answer"
+        feedback = (
+            f"{where[0].upper()}{where[1:]} must be one JSON object with the fields of this "
+            f"schema: {json.dumps(self.json_schema('openai'), separators=(',', ':'))}"
+        )
+        raise OutputInvalid(feedback, errors=[{"loc": "", "msg": "not a JSON object", "input": text}],
+                            raw_text=text)
 
     def _validate_json(self, candidate: str) -> OutputT:
         if self._wrapper is not None:

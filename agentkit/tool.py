@@ -12,8 +12,8 @@ import copy
 import dataclasses
 import functools
 import inspect
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypedDict, Unpack, overload
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, Unpack, overload
 
 import anyio
 import anyio.to_thread
@@ -25,7 +25,28 @@ from ._validation import drop_rejected_nulls, error_details, format_errors
 from .context import RunContext
 from .errors import ToolArgumentsError, ToolDefinitionError, ToolTimeoutError, UserError
 
-__all__ = ["Tool", "ToolOptions", "Toolset", "serialize_result", "tool"]
+if TYPE_CHECKING:
+    from .state import ToolCallRequest
+
+__all__ = [
+    "ApprovalPolicy",
+    "PrepareFunction",
+    "Tool",
+    "ToolOptions",
+    "Toolset",
+    "serialize_result",
+    "tool",
+]
+
+ApprovalPolicy: TypeAlias = (
+    "bool | Callable[[RunContext[Any], ToolCallRequest], bool | Awaitable[bool]]"
+)
+"""Whether a call needs a person's yes first: always, never, or decided per call."""
+
+PrepareFunction: TypeAlias = Callable[
+    [RunContext[Any], dict[str, Any]], "dict[str, Any] | Awaitable[dict[str, Any] | None] | None"
+]
+"""`(ctx, definition) -> definition | None`, per run and turn: None hides the tool."""
 
 
 class ToolOptions(TypedDict, total=False):
@@ -37,6 +58,9 @@ class ToolOptions(TypedDict, total=False):
     strict: bool | None
     retries: int | None
     max_result_chars: int | None
+    requires_approval: ApprovalPolicy
+    deferred: bool
+    prepare: PrepareFunction | None
 
 
 class Tool:
@@ -52,6 +76,15 @@ class Tool:
         strict: Whether to send the schema in OpenAI strict mode; None lets the agent decide.
         retries: How many failed calls the model may retry; None uses the agent's default.
         max_result_chars: Results longer than this are cut by `serialize`; None keeps all.
+        requires_approval: True, or a function `(ctx, call) -> bool` (sync or async) deciding
+            per call: the run stops before such a call and lists it in
+            `result.interruptions` until it is approved or rejected.
+        deferred: The caller supplies the result (another service, a browser, a person):
+            the function is never run; the run stops with the call in
+            `result.interruptions` until `state.set_result(...)`.
+        prepare: A function `(ctx, definition) -> definition | None` (sync or async) called
+            before each model request: None hides the tool for that turn, a dict replaces
+            the definition the model sees (its name must stay the same).
     """
 
     __name__: str  # with __doc__, __qualname__ and __wrapped__, copied from the function
@@ -67,6 +100,9 @@ class Tool:
         strict: bool | None = None,
         retries: int | None = None,
         max_result_chars: int | None = None,
+        requires_approval: ApprovalPolicy = False,
+        deferred: bool = False,
+        prepare: PrepareFunction | None = None,
     ):
         """Make a tool of `function`.
 
@@ -78,6 +114,10 @@ class Tool:
             strict: Send the schema in OpenAI strict mode; None lets the agent decide.
             retries: Failed calls the model may retry; None uses the agent's default.
             max_result_chars: Cut results longer than this many characters; None keeps all.
+            requires_approval: True, or `(ctx, call) -> bool`: stop the run for a person's
+                decision before the call runs.
+            deferred: The result comes from the caller, not from running the function.
+            prepare: `(ctx, definition) -> definition | None`, before each request.
 
         Raises:
             ToolDefinitionError: The function cannot be a tool, or an option is out of range.
@@ -95,6 +135,18 @@ class Tool:
             raise ToolDefinitionError(
                 f"tool {label}: max_result_chars must be >= 0, not {max_result_chars}"
             )
+        if not isinstance(requires_approval, bool) and not callable(requires_approval):
+            raise ToolDefinitionError(
+                f"tool {label}: requires_approval must be True, False or a function "
+                f"(ctx, call) -> bool, not {requires_approval!r}"
+            )
+        if prepare is not None and not callable(prepare):
+            raise ToolDefinitionError(f"tool {label}: prepare must be a function, not {prepare!r}")
+        if deferred and requires_approval is not False:
+            raise ToolDefinitionError(
+                f"tool {label}: a deferred tool's result comes from the caller, so approving "
+                "it means nothing; drop requires_approval"
+            )
         self._schema: FunctionSchema = function_schema(function, name=name, description=description)
         self.function = function
         self.is_async = inspect.iscoroutinefunction(function)
@@ -102,6 +154,11 @@ class Tool:
         self.strict = strict
         self.retries = retries
         self.max_result_chars = max_result_chars
+        self.requires_approval: ApprovalPolicy = requires_approval
+        self.deferred = deferred
+        self.prepare = prepare
+        # Whether the loop must look at this tool's calls before running them.
+        self.interrupts = deferred or requires_approval is not False
         # The instance a method tool is bound to, passed first, as Python does for methods.
         self._bound_to: tuple[Any, ...] = ()
         # Per-target schemas, computed on first use; shared by bound and renamed copies.
@@ -319,7 +376,7 @@ def tool(
     Args:
         function: The function, when used without parentheses.
         **options: `Tool`'s keyword arguments: name, description, timeout, strict, retries,
-            max_result_chars.
+            max_result_chars, requires_approval, deferred, prepare.
 
     Returns:
         The tool, or a decorator that makes one.
