@@ -140,7 +140,17 @@ class Agent(Generic[DepsT, OutputT]):
         model: str,
         *,
         deps_type: type[DepsT],
-        output_type: Callable[..., Awaitable[OutputT]] | Callable[..., OutputT],
+        output_type: Callable[..., Awaitable[OutputT]],
+        **options: Unpack[AgentOptions],
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: Agent[DepsT, OutputT],
+        model: str,
+        *,
+        deps_type: type[DepsT],
+        output_type: Callable[..., OutputT],
         **options: Unpack[AgentOptions],
     ) -> None: ...
 
@@ -160,7 +170,17 @@ class Agent(Generic[DepsT, OutputT]):
         model: str,
         *,
         deps_type: None = None,
-        output_type: Callable[..., Awaitable[OutputT]] | Callable[..., OutputT],
+        output_type: Callable[..., Awaitable[OutputT]],
+        **options: Unpack[AgentOptions],
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: Agent[Any, OutputT],
+        model: str,
+        *,
+        deps_type: None = None,
+        output_type: Callable[..., OutputT],
         **options: Unpack[AgentOptions],
     ) -> None: ...
 
