@@ -63,6 +63,7 @@ from .events import (
 )
 from .output import OutputMode
 from .profiles import ModelProfile, profile_for
+from .sessions import InMemorySession, Session, SQLiteSession
 from .state import Interruption, RunState, ToolCallRequest
 from .steps import (
     ModelRequestStep,
@@ -104,6 +105,7 @@ __all__ = [
     "FinalResult",
     "GoneError",
     "GrokClient",
+    "InMemorySession",
     "InternalServerError",
     "Interruption",
     "MaxTurnsExceeded",
@@ -133,6 +135,8 @@ __all__ = [
     "RunStateError",
     "RunStep",
     "RunUsage",
+    "SQLiteSession",
+    "Session",
     "SessionError",
     "StreamedResponse",
     "TextDelta",
