@@ -1,8 +1,8 @@
 """The `agentkit` command: run, chat, serve, examples, tools, models, tokenize.
 
 `main(argv) -> int` does the work so tests can call it in-process. Exit codes: 0 success,
-1 the run failed, 2 a usage error. Failures print one line (`agentkit: error: ...`); `--debug`
-adds the traceback.
+1 the run failed (or paused with nobody to decide), 2 a usage error. Failures print one line
+(`agentkit: error: ...`); `--debug` adds the traceback.
 """
 
 from __future__ import annotations
@@ -14,17 +14,23 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import asdict
 from functools import partial
+from pathlib import Path
 from typing import Any, TextIO
 
 import anyio
 import pydantic_core
 
+from ._cli_prompts import ReadLine, decide, read_answer, report_paused
+from ._result import RunResult
 from .agent import Agent
 from .client import SIMULATED_NOTICE, GrokClient
-from .errors import AgentKitError, AgentRunError, APIError, UserError
+from .errors import AgentKitError, AgentRunError, APIError, SessionError, UserError
 from .events import TextDelta, ToolCallFinished, ToolCallStarted
+from .sessions import SQLiteSession
+from .state import RunState
 
 __all__ = ["main", "main_entry"]
 
@@ -49,12 +55,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the run result as JSON")
     run.add_argument("--factory", action="store_true",
                      help="module:attr names a function that returns the Agent")
+    run.add_argument("--approve", action="store_true",
+                     help="when a tool call needs approval or a result, ask at the terminal")
 
     chat = commands.add_parser("chat", help="talk to an agent, keeping the history")
     chat.add_argument("target", nargs="?", default=None,
                       help="an example name or module:attr (default: a plain chat agent)")
     chat.add_argument("--factory", action="store_true",
                       help="module:attr names a function that returns the Agent")
+    chat.add_argument("--session", metavar="NAME", default=None,
+                      help="keep the conversation across restarts, in $AGENTKIT_HOME/sessions.db "
+                      "(default home: ~/.agentkit)")
     _model_options(chat)
 
     serve = commands.add_parser("serve", help="serve the simulated Grok API on 127.0.0.1")
@@ -155,24 +166,21 @@ def _resolve(target: str, *, factory: bool = False) -> tuple[AgentFactory, str |
     return build, str(module.DEFAULT_PROMPT)
 
 
-async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+async def _run(args: argparse.Namespace, read: ReadLine, out: TextIO, err: TextIO) -> int:
     build, default_prompt = _resolve(args.target, factory=args.factory)
     prompt = args.prompt or default_prompt
     if not prompt:
         raise _UsageError(f"{args.target} has no default prompt: give one")
     async with _client(args, err) as client:
         agent = build(client, args.model)
-        async with agent.run_stream(prompt) as stream:
-            async for event in stream:
-                if isinstance(event, ToolCallStarted) and not args.json:
-                    print(f"-> {event.name}({event.arguments})", file=err)
-                elif isinstance(event, ToolCallFinished) and not args.json:
-                    mark = "x" if event.error else "<-"
-                    print(f"{mark} {event.name}: {_short(event.error or event.result)}", file=err)
-                elif isinstance(event, TextDelta) and args.stream and not args.json:
-                    out.write(event.text)
-                    out.flush()
-            result = stream.result
+        result = await _stream(agent, args, out, err, prompt=prompt)
+        while result.paused:
+            if not args.approve:
+                report_paused(result.interruptions, err)
+                return 1
+            state = _paused_state(result)
+            await decide(state, read, err)
+            result = await _stream(agent, args, out, err, state=state)
         if args.json:
             whole = {"output": result.output, "messages": result.messages,
                      "usage": asdict(result.usage)}
@@ -192,10 +200,39 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 0
 
 
-async def _chat(args: argparse.Namespace, read: Callable[[], str | None], out: TextIO,
+async def _stream(agent: Agent[Any, Any], args: argparse.Namespace, out: TextIO, err: TextIO,
+                  *, prompt: str | None = None, state: RunState | None = None) -> RunResult[Any]:
+    """Run (or resume) once, printing tool calls and streamed text; finished or paused."""
+    async with agent.run_stream(prompt, state=state) as stream:
+        async for event in stream:
+            if isinstance(event, ToolCallStarted) and not args.json:
+                print(f"-> {event.name}({event.arguments})", file=err)
+            elif isinstance(event, ToolCallFinished) and not args.json:
+                mark = "x" if event.error else "<-"
+                print(f"{mark} {event.name}: {_short(event.error or event.result)}", file=err)
+            elif isinstance(event, TextDelta) and args.stream and not args.json:
+                out.write(event.text)
+                out.flush()
+        return stream.result
+
+
+def _paused_state(result: RunResult[Any]) -> RunState:
+    if result.state is None:  # the agent always sets it on a pause; say so if it ever did not
+        raise AgentKitError("the run paused without a state to resume from")
+    return result.state
+
+
+async def _chat(args: argparse.Namespace, read: ReadLine, answer: ReadLine, out: TextIO,
                 err: TextIO) -> int:
     build = _resolve(args.target, factory=args.factory)[0] if args.target else None
-    async with _client(args, err) as client:
+    async with AsyncExitStack() as stack:
+        session: SQLiteSession | None = None
+        if args.session is not None:
+            # Opened before anything else, so that a bad file fails before the chat starts.
+            session = await stack.enter_async_context(SQLiteSession(_sessions_file(), args.session))
+            if count := len(await session.get_items()):
+                print(f"agentkit chat: session {args.session}, {count} messages so far", file=err)
+        client = await stack.enter_async_context(_client(args, err))
         if build is not None:
             agent = build(client, args.model)
         else:
@@ -206,11 +243,29 @@ async def _chat(args: argparse.Namespace, read: Callable[[], str | None], out: T
         while True:
             line = await anyio.to_thread.run_sync(read)
             if line is None or not line.strip() or line.strip() in ("exit", "quit"):
-                return 0
-            result = await agent.run(line.strip(), message_history=history)
+                break
+            # A session holds the history itself; without one it is kept here.
+            result = await agent.run(line.strip(), session=session,
+                                     message_history=None if session else history)
+            while result.paused:  # a chat is interactive: always ask
+                state = _paused_state(result)
+                await decide(state, answer, err)
+                result = await agent.run(state=state, session=session)
             history = result.messages
             output = result.output
             print(output if isinstance(output, str) else _to_json(output), file=out)
+    return 0
+
+
+def _sessions_file() -> Path:
+    """`sessions.db` in `$AGENTKIT_HOME` (default `~/.agentkit`), the folder made if missing."""
+    home = Path(os.environ.get("AGENTKIT_HOME") or "~/.agentkit").expanduser()
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SessionError(f"cannot create the folder {str(home)!r} for sessions.db: "
+                           f"{error.strerror}") from error
+    return home / "sessions.db"
 
 
 def _read_line() -> str | None:
@@ -308,10 +363,12 @@ def main(
     except SystemExit as exit_:
         return int(exit_.code or 0)
     try:
+        # A test's read_line answers both the chat and the approval questions.
+        answer = read_line or partial(read_answer, err)
         if args.command == "run":
-            return anyio.run(_run, args, out, err)
+            return anyio.run(_run, args, answer, out, err)
         if args.command == "chat":
-            return anyio.run(_chat, args, read_line or _read_line, out, err)
+            return anyio.run(_chat, args, read_line or _read_line, answer, out, err)
         if args.command == "serve":
             return _serve(args, err)
         if args.command == "examples":
