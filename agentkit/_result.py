@@ -42,7 +42,7 @@ class RunResult(Generic[OutputT]):
         usage: RunUsage,
         new_from: int = 0,
         *,
-        state: RunState | None = None,
+        state: RunState,
         interruptions: Sequence[Interruption] = (),
         sub_results: dict[str, RunResult[Any]] | None = None,
     ) -> None:

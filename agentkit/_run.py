@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeAlias, TypeVar, cast
 
 import anyio
+import pydantic_core
 
 from ._model import ChatModel, ClientModel, StreamedResponse
 from ._model import RetryHook as RetryHook  # importable from here, as before the split
@@ -574,7 +575,10 @@ class AgentRun(Generic[OutputT]):
                     outcomes[call.id] = gate
                     if self.emit is not None:
                         await self.emit(ToolCallStarted(call.id, call.function.name, call.function.arguments))
-                        await self.emit(ToolCallFinished(call.id, call.function.name, gate.content, None))
+                        await self.emit(ToolCallFinished(
+                            call.id, call.function.name, gate.content,
+                            gate.content if gate.failed else None,
+                        ))
         held = {i.call_id for i in waiting}
         to_run = [call for call in todo if call.id not in outcomes and call.id not in held]
 
@@ -668,20 +672,33 @@ class AgentRun(Generic[OutputT]):
         if tool is None or not tool.interrupts:
             return None
         try:
-            tool.validate_arguments(call.function.arguments)
+            values = tool.validate_arguments(call.function.arguments)
         except ToolArgumentsError:
             return None  # the model must fix these first: running reports the errors to it
         arguments = call.function.arguments
+        # What a person is shown (and the state keeps): the validated values, as JSON.
+        shown = pydantic_core.to_jsonable_python(values, fallback=str)
         if tool.deferred:
-            return Interruption(call.id, name, arguments, kind="deferred")
+            return Interruption(call.id, name, arguments, shown, kind="deferred")
         policy = tool.requires_approval
         if policy is True:
-            return Interruption(call.id, name, arguments, kind="approval")
+            return Interruption(call.id, name, arguments, shown, kind="approval")
         assert callable(policy)
-        needed = policy(self._tool_context(name, call.id), ToolCallRequest(call.id, name, arguments))
-        if inspect.isawaitable(needed):
-            needed = await needed
-        return Interruption(call.id, name, arguments, kind="approval") if needed else None
+        # The policy sees the arguments the tool would run with, not the model's raw text
+        # ("7" for an int is 7), so a policy cannot be dodged by a differently typed value.
+        request = ToolCallRequest(call.id, name, arguments, values)
+        try:
+            needed = policy(self._tool_context(name, call.id), request)
+            if inspect.isawaitable(needed):
+                needed = await needed
+        except ModelRetry as retry:  # the policy's word for the model, as a tool's would be
+            return _Outcome(self._cap(retry.message), failed=True)
+        except Exception as error:  # a failing policy fails the call, never runs it
+            detail = "(details hidden)" if self.spec.redact_tool_errors else f": {error}"
+            return _Outcome(self._cap(
+                f"Error: the approval check of {name} raised {type(error).__name__}{detail}"
+            ), failed=True)
+        return Interruption(call.id, name, arguments, shown, kind="approval") if needed else None
 
     def _transcript(
         self, calls: Sequence[ToolCall], outcomes: Mapping[str, _Outcome], unanswered: str

@@ -178,7 +178,7 @@ async def _run(args: argparse.Namespace, read: ReadLine, out: TextIO, err: TextI
             if not args.approve:
                 report_paused(result.interruptions, err)
                 return 1
-            state = _paused_state(result)
+            state = result.state
             await decide(state, read, err)
             result = await _stream(agent, args, out, err, state=state)
         if args.json:
@@ -216,12 +216,6 @@ async def _stream(agent: Agent[Any, Any], args: argparse.Namespace, out: TextIO,
         return stream.result
 
 
-def _paused_state(result: RunResult[Any]) -> RunState:
-    if result.state is None:  # the agent always sets it on a pause; say so if it ever did not
-        raise AgentKitError("the run paused without a state to resume from")
-    return result.state
-
-
 async def _chat(args: argparse.Namespace, read: ReadLine, answer: ReadLine, out: TextIO,
                 err: TextIO) -> int:
     build = _resolve(args.target, factory=args.factory)[0] if args.target else None
@@ -248,7 +242,7 @@ async def _chat(args: argparse.Namespace, read: ReadLine, answer: ReadLine, out:
             result = await agent.run(line.strip(), session=session,
                                      message_history=None if session else history)
             while result.paused:  # a chat is interactive: always ask
-                state = _paused_state(result)
+                state = result.state
                 await decide(state, answer, err)
                 result = await agent.run(state=state, session=session)
             history = result.messages

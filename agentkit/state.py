@@ -78,15 +78,22 @@ class ToolCallRequest:
         call_id: The model's id for the call.
         tool_name: The tool it names.
         arguments: The arguments as the model wrote them (JSON text).
+        values: The arguments validated by the tool's schema (coerced to its parameter
+            types), when the agent validated them; None otherwise.
     """
 
     call_id: str
     tool_name: str
     arguments: str
+    values: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def args(self) -> dict[str, Any]:
-        """The arguments as a dict ({} when the text is not a JSON object)."""
+        """The arguments as a dict: the validated `values` when there are some (what the tool
+        would run with: `"7"` for an int parameter is `7` here), else the JSON text parsed
+        ({} when it is not a JSON object)."""
+        if self.values is not None:
+            return self.values
         try:
             value = pydantic_core.from_json(self.arguments or "{}")
         except ValueError:
@@ -116,6 +123,7 @@ class _InterruptionDoc(TypedDict):
     call_id: str
     tool_name: str
     arguments: str
+    values: dict[str, Any] | None
     kind: InterruptionKind
 
 
@@ -287,7 +295,11 @@ class RunState:
             "output_mode": caps.output_mode,
             "dropped": sorted(caps.dropped),
             "strict_output": caps.strict_output,
-            "interruptions": [asdict(i) for i in self.interruptions],
+            "interruptions": [
+                {"call_id": i.call_id, "tool_name": i.tool_name, "arguments": i.arguments,
+                 "values": i.values, "kind": i.kind}
+                for i in self.interruptions
+            ],
             "decisions": self.decisions,
             "finished": self.finished,
         }

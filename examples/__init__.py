@@ -23,5 +23,6 @@ EXAMPLES: tuple[str, ...] = (
     "image_generation",
     "streaming_chat",
     "multi_agent",
+    "support_desk",
 )
 """The example modules, simplest first (the order `agentkit examples` lists them in)."""

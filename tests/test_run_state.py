@@ -20,6 +20,7 @@ from agentkit import (
     GrokClient,
     Interruption,
     MaxTurnsExceeded,
+    ModelRetry,
     OutputValidationError,
     RunContext,
     RunState,
@@ -499,3 +500,40 @@ async def test_state_save_and_load_are_atomic_and_checked(tmp_path: Any) -> None
     with pytest.raises(RunStateError, match="cannot read the run state file"):
         RunState.load(tmp_path / "missing.json")
     assert isinstance(RunState.load(path).interruptions[0], Interruption)
+
+
+async def test_an_approval_policy_sees_validated_values_and_its_failures_are_feedback() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def policy(ctx: RunContext[Any], request: ToolCallRequest) -> bool:
+        seen.append(request.args)
+        if request.args["amount"] < 0:
+            raise RuntimeError("negative amounts are a bug upstream")
+        if request.args["amount"] == 0:
+            raise ModelRetry("a refund of nothing is not a refund; ask the customer")
+        return request.args["amount"] > 100
+
+    ledger: list[float] = []
+
+    @tool(requires_approval=policy)
+    def refund(amount: int) -> str:
+        """Refund money.
+
+        Args:
+            amount: Dollars.
+        """
+        ledger.append(amount)
+        return "ok"
+
+    # "500" as text still needs approval: the policy sees the int the tool would get.
+    model = Model(SimToolCall("refund", '{"amount": "500"}'), call("refund", amount=0), call("refund", amount=-1))
+    async with GrokClient.simulated(model) as client:
+        result = await Agent("grok-4", tools=[refund], client=client).run("refunds")
+    assert seen == [{"amount": 500}, {"amount": 0}, {"amount": -1}]
+    assert [i.args for i in result.interruptions] == [{"amount": 500}]
+    assert ledger == []
+    result.state.reject_all()
+    done = await Agent("grok-4", tools=[refund], client=GrokClient.simulated(Model())).run(state=result.state)
+    assert "a refund of nothing is not a refund" in done.output
+    assert "the approval check of refund raised RuntimeError: negative amounts" in done.output
+    assert ledger == []

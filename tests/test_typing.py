@@ -61,7 +61,7 @@ async def test_deps_type_and_output_type_flow_into_runs() -> None:
     assert_type(result, RunResult[str])
     assert_type(result.output, str)
     assert result.output == "hello ada"
-    assert_type(result.state, RunState | None)
+    assert_type(result.state, RunState)
 
     async def wrong_deps() -> None:  # type-checked, never run: the wrong deps are an error
         await agent.run("x", deps="ada")  # type: ignore[call-overload]
