@@ -72,13 +72,15 @@ class RunCall:
     @classmethod
     def of(cls, prompt: Prompt | None, deps: Any, output_type: Any, options: Mapping[str, Any]) -> RunCall:
         """Check the options' names (a typo must not be ignored) and gather them."""
+        if not options:
+            return cls(prompt, deps, output_type)
         unknown = sorted(set(options) - _OPTION_NAMES)
         if unknown:
             raise UserError(
                 f"run() got unknown option(s) {', '.join(unknown)}; it takes "
                 f"{', '.join(sorted(_OPTION_NAMES | {'deps', 'output_type'}))}"
             )
-        if options and options.get("model") is not None and not str(options["model"]).strip():
+        if options.get("model") is not None and not str(options["model"]).strip():
             raise UserError("model= must be a model id such as 'grok-4'")
         return cls(prompt, deps, output_type, **options)
 

@@ -226,55 +226,77 @@ class AgentRun(Generic[OutputT]):
         self.result: RunResult[OutputT] | None = None
         self._definitions: Sequence[dict[str, Any]] = spec.tool_definitions
         self._hidden: Collection[str] = ()
+        # Where the run is between steps: a request announced and not yet sent, or the
+        # model's reply received and not yet handled.
+        self._requesting = False
+        self._reply: tuple[Sequence[ToolCall], str] | None = None
+        self._stepping = False  # whether someone reads the steps (agent.iter)
 
     async def run(self) -> RunResult[OutputT]:
         """Go until the model gives a valid answer, a call waits for a decision, or a budget or
         limit ends the run."""
-        async for _ in self.steps():
-            pass
-        assert self.result is not None
+        try:
+            while self.result is None:
+                await self._advance()
+        except (APIError, AgentRunError) as error:
+            self._annotate(error)
+            raise
         return self.result
 
     async def steps(self) -> AsyncIterator[RunStep]:
         """The run, step by step; `self.result` is set once the last step was yielded."""
-        try:
-            if self.resumed:
-                if self.state.finished:
-                    raise RunStateError(
-                        "this run state is of a finished run; to go on with the conversation, "
-                        "pass result.messages as message_history= (or use a session)"
-                    )
-                step = await self._resume()
-                if step is not None:
-                    yield step
-                    if self.result is not None:
-                        return
-            while True:
-                self._check_limits()
-                yield ModelRequestStep(self.state.turns + 1, self.messages)
-                completion = await self._request()
-                if completion.choices:
-                    message = completion.choices[0].message
-                    self.messages.append(message.to_param())
-                    calls = message.tool_calls or []
-                    content = message.content or ""
-                else:  # a provider that answered nothing; the model gets another turn
-                    self.messages.append({"role": "assistant", "content": ""})
-                    calls, content = [], ""
-                yield ModelResponseStep(completion, content, calls)
-                step = await self._respond(calls, content, ())
-                if step is not None:
-                    yield step
-                    if self.result is not None:
-                        return
-        except APIError as error:
-            # The run ends here; the conversation so far goes with the error, not lost.
+        self._stepping = True
+        while self.result is None:
+            try:
+                step = await self._advance()
+            except (APIError, AgentRunError) as error:
+                self._annotate(error)
+                raise
+            assert step is not None
+            yield step
+
+    def _annotate(self, error: APIError | AgentRunError) -> None:
+        """The run ends here: the error carries the state, and an API error the conversation
+        so far too (a run error has its own transcript already)."""
+        if isinstance(error, APIError):
             error.messages = [dict(message) for message in self.messages]
-            error.state = self.state
-            raise
-        except AgentRunError as error:
-            error.state = self.state
-            raise
+        error.state = self.state
+
+    async def _advance(self) -> RunStep | None:
+        """The next step; None in place of a step nobody watches (`run()` builds none but
+        the last)."""
+        if self._reply is not None:  # the model answered: handle it
+            calls, content = self._reply
+            self._reply = None
+            step = await self._respond(calls, content, ())
+            if step is not None:
+                return step
+        elif self.resumed:
+            self.resumed = False
+            if self.state.finished:
+                raise RunStateError(
+                    "this run state is of a finished run; to go on with the conversation, "
+                    "pass result.messages as message_history= (or use a session)"
+                )
+            step = await self._resume()
+            if step is not None:
+                return step
+        elif self._requesting:  # the request was announced: send it
+            self._requesting = False
+            completion = await self._request()
+            if completion.choices:
+                message = completion.choices[0].message
+                self.messages.append(message.to_param())
+                calls = message.tool_calls or []
+                content = message.content or ""
+            else:  # a provider that answered nothing; the model gets another turn
+                self.messages.append({"role": "assistant", "content": ""})
+                calls, content = [], ""
+            self._reply = (calls, content)
+            return ModelResponseStep(completion, content, calls) if self._stepping else None
+        self._check_limits()
+        self._requesting = True
+        return ModelRequestStep(self.state.turns + 1, self.messages) if self._stepping else None
 
     async def _respond(
         self, calls: Sequence[ToolCall], content: str, answered: Collection[str]
@@ -556,13 +578,15 @@ class AgentRun(Generic[OutputT]):
 
     async def _run_tools(
         self, calls: Sequence[ToolCall], preset: Mapping[str, str], answered: Collection[str]
-    ) -> ToolResultsStep | PausedStep:
+    ) -> ToolResultsStep | PausedStep | None:
         """Handle `calls` not yet `answered`: a `preset` answer, a decision made on the run's
         state, a pause for the calls that wait for one, or a run; append every result in the
         model's order."""
         spec, state = self.spec, self.state
-        todo = [call for call in calls if call.id not in answered]
-        outcomes: dict[str, _Outcome] = {call.id: _Outcome(text) for call in todo if (text := preset.get(call.id)) is not None}
+        todo = [call for call in calls if call.id not in answered] if answered else calls
+        outcomes: dict[str, _Outcome] = {}
+        if preset:
+            outcomes = {call.id: _Outcome(preset[call.id]) for call in todo if call.id in preset}
         waiting: list[Interruption] = []
         if spec.interrupting or state.decisions or state.interruptions:
             for call in todo:
@@ -580,7 +604,8 @@ class AgentRun(Generic[OutputT]):
                             gate.content if gate.failed else None,
                         ))
         held = {i.call_id for i in waiting}
-        to_run = [call for call in todo if call.id not in outcomes and call.id not in held]
+        to_run = [call for call in todo if call.id not in outcomes and call.id not in held] \
+            if outcomes or held else todo
 
         limits = spec.usage_limits
         if limits is not None and limits.tool_calls_limit is not None:
@@ -608,7 +633,6 @@ class AgentRun(Generic[OutputT]):
             for call in to_run:
                 await run_one(call)
 
-        results: list[ToolCallFinished] = []
         exceeded: tuple[str, int, int, str] | None = None
         for call in todo:
             outcome = outcomes.get(call.id)
@@ -616,9 +640,6 @@ class AgentRun(Generic[OutputT]):
                 continue  # waits for a decision
             self._append_tool_message(call, outcome.content)
             name = call.function.name
-            results.append(ToolCallFinished(
-                call.id, name, outcome.content, outcome.content if outcome.failed else None
-            ))
             if outcome.invoked:
                 self.usage.tool_calls += 1
             if not outcome.failed:
@@ -643,6 +664,15 @@ class AgentRun(Generic[OutputT]):
             )
         if waiting:
             return self._pause(waiting)
+        if not self._stepping:
+            return None
+        results = []
+        for call in todo:  # nothing waits now, so every call has its outcome
+            outcome = outcomes[call.id]
+            results.append(ToolCallFinished(
+                call.id, call.function.name, outcome.content,
+                outcome.content if outcome.failed else None,
+            ))
         return ToolResultsStep(results)
 
     async def _gate(self, call: ToolCall) -> _Outcome | Interruption | None:
