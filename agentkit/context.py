@@ -29,6 +29,10 @@ class RunContext(Generic[DepsT]):
         tool_call_id: The model's id for this call, when in a tool.
         sub_results: Results of agents run as tools in this run (`Agent.as_tool`), by tool
             call id; they end up in `result.sub_results`.
+        idempotency_key: In a durable run (`agentkit.durable`), a key unique to this tool
+            call and the same each time the call runs again after a crash (workflow id and
+            step): a tool that charges or sends passes it on, so a repeat does nothing twice.
+            None outside durable runs.
     """
 
     deps: DepsT
@@ -39,3 +43,4 @@ class RunContext(Generic[DepsT]):
     tool_name: str | None = None
     tool_call_id: str | None = None
     sub_results: dict[str, RunResult[Any]] = field(default_factory=dict, repr=False)
+    idempotency_key: str | None = None

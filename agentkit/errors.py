@@ -112,7 +112,21 @@ def redact_data(value: Any, secrets: Sequence[str] = ()) -> Any:
 
 
 class AgentKitError(Exception):
-    """The root of every exception agentkit raises."""
+    """The root of every exception agentkit raises.
+
+    Every one pickles whole (its attributes too), although most take keyword-only arguments:
+    a durable engine records a failed step's exception that way, and process pools send them.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_error, (type(self), self.args, self.__dict__))
+
+
+def _restore_error(cls: type[AgentKitError], args: tuple[Any, ...], attributes: dict[str, Any]) -> AgentKitError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(attributes)
+    return error
 
 
 class UserError(AgentKitError):

@@ -1,0 +1,109 @@
+"""Durable runs on DBOS: a worker killed (SIGKILL) in a model step or a tool step and started
+again finishes the run with every completed step run once, the same output as a run that was
+never interrupted, and the whole usage; on SQLite, and on PostgreSQL where one is given
+(`.ci/run` starts one and sets AGENTKIT_TEST_POSTGRES_URL)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("dbos", reason="the durable tests need the dbos extra: pip install 'agentkit[dbos]'")
+
+WORKER = Path(__file__).with_name("durable_worker.py")
+IN_CI = os.environ.get("CI") == "true"
+
+
+def databases() -> list[Any]:
+    postgres = os.environ.get("AGENTKIT_TEST_POSTGRES_URL")
+    marks = [] if postgres or IN_CI else [pytest.mark.skip(reason="no PostgreSQL: set AGENTKIT_TEST_POSTGRES_URL (.ci/run starts one)")]
+    return ["sqlite", pytest.param("postgres", marks=marks)]
+
+
+def database_url(kind: str, folder: Path, name: str) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'dbos.sqlite'}"
+    base = os.environ.get("AGENTKIT_TEST_POSTGRES_URL")
+    assert base, "CI must start PostgreSQL and set AGENTKIT_TEST_POSTGRES_URL"
+    return f"{base.rstrip('/')}/{name}"  # a database of its own per test, which DBOS creates
+
+
+def worker(url: str, folder: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), url, str(folder), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def finish(process: subprocess.Popen[str]) -> dict[str, Any]:
+    out, err = process.communicate(timeout=90)
+    assert process.returncode == 0, err[-3000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def lines(folder: Path, name: str) -> list[str]:
+    path = folder / name
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def kill_when_hanging(process: subprocess.Popen[str], folder: Path) -> None:
+    deadline = time.monotonic() + 60
+    while not (folder / "hanging").exists():
+        assert process.poll() is None, process.communicate()[1][-3000:]
+        assert time.monotonic() < deadline, "the worker never reached the step to hang in"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)  # reaps it and closes its pipes
+    (folder / "killed").write_text("yes")
+
+
+@pytest.mark.parametrize("database", databases())
+@pytest.mark.parametrize("hang_at", ["model:2", "tool:1"])
+def test_a_killed_worker_resumes_without_redoing_finished_steps(
+    tmp_path: Path, database: str, hang_at: str
+) -> None:
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    name = f"agentkit_durable_{hang_at.replace(':', '_')}"
+    expected = finish(worker(database_url(database, reference, name + "_ref"), reference, "plain", "ref-1"))
+
+    folder = tmp_path / "killed-run"
+    folder.mkdir()
+    url = database_url(database, folder, name)
+    first = worker(url, folder, "start", "run-1", hang_at)
+    kill_when_hanging(first, folder)
+    recovered = finish(worker(url, folder, "recover", "run-1"))
+
+    assert recovered == expected  # the same output, messages and usage as an uninterrupted run
+    models, tools = lines(folder, "model_calls"), lines(folder, "tool_calls")
+    if hang_at == "model:2":
+        # The first request and the charge ran once; only the request in flight ran again.
+        assert models == ["1", "3", "3"]
+        assert len(tools) == 1
+    else:
+        # The request ran once; the charge in flight ran again, with the same idempotency key.
+        assert models == ["1", "3"]
+        keys = [json.loads(line)["key"] for line in tools]
+        assert len(keys) == 2 and keys[0] == keys[1] and keys[0].startswith("run-1:")
+    assert expected["requests"] == 2 and expected["tool_calls"] == 1
+
+
+def test_without_the_extra_the_import_says_what_to_install() -> None:
+    code = "import sys; sys.modules['dbos'] = None\nimport agentkit\nimport agentkit.durable"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "durable runs need DBOS: pip install 'agentkit[dbos]'" in done.stderr
+
+
+def test_import_agentkit_does_not_import_dbos() -> None:
+    code = "import sys, agentkit, agentkit.cli; print('dbos' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr
