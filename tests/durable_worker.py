@@ -1,11 +1,14 @@
 """A worker process for the durable-run tests: one agent, durable on DBOS, whose model and tool
 record every call in files, and can be told to hang in a step so the test can kill it there.
 
-    python durable_worker.py DB_URL FOLDER start|recover|plain WORKFLOW_ID [HANG_AT]
+    python durable_worker.py DB_URL FOLDER start|recover|plain|await-approval|approve WORKFLOW_ID [HANG_AT]
 
 HANG_AT is `model:N` (the Nth model request) or `tool:N` (the Nth tool call): the worker writes
 FOLDER/hanging and sleeps there, until killed. A `recover` run launches DBOS (which recovers the
-pending workflow), waits for WORKFLOW_ID and prints its result as JSON.
+pending workflow), waits for WORKFLOW_ID and prints its result as JSON. `await-approval` uses a
+charge that needs approval: it starts the run, writes FOLDER/waiting once the run waits, and
+sleeps (to be killed); `approve`, in a new process, approves what the run waits on and prints
+the result.
 """
 
 from __future__ import annotations
@@ -64,7 +67,11 @@ def policy(body: Any) -> SimReply:
     return SimReply(content="Done: " + results[-1])
 
 
-agent = Agent("grok-4", name="billing", tools=[charge], client=GrokClient.simulated(policy))
+needs_approval = command in ("await-approval", "approve")
+agent = Agent(
+    "grok-4", name="billing", client=GrokClient.simulated(policy),
+    tools=[tool(charge.function, name="charge", requires_approval=needs_approval)],
+)
 
 
 async def main() -> None:
@@ -80,6 +87,16 @@ async def main() -> None:
     try:
         if command in ("plain", "start"):
             result = await durable.run("charge order 7", workflow_id=workflow_id)
+        elif command == "await-approval":
+            run = await durable.start("charge order 7", workflow_id=workflow_id)
+            waiting = await run.interruptions(timeout=30)
+            (folder / "waiting").write_text(json.dumps([w.tool_name for w in waiting]))
+            time.sleep(120)  # the test kills the process here
+            return
+        elif command == "approve":
+            waiting = await durable.interruptions(workflow_id, timeout=30)
+            await durable.decide(workflow_id, approve=[w.call_id for w in waiting])
+            result = await durable.result(workflow_id)
         else:  # recover: DBOS.launch() picked the pending workflow up; wait for it
             result = await durable.result(workflow_id)
         usage = result.usage

@@ -54,9 +54,9 @@ def lines(folder: Path, name: str) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-def kill_when_hanging(process: subprocess.Popen[str], folder: Path) -> None:
+def kill_when_hanging(process: subprocess.Popen[str], folder: Path, marker: str = "hanging") -> None:
     deadline = time.monotonic() + 60
-    while not (folder / "hanging").exists():
+    while not (folder / marker).exists():
         assert process.poll() is None, process.communicate()[1][-3000:]
         assert time.monotonic() < deadline, "the worker never reached the step to hang in"
         time.sleep(0.05)
@@ -94,6 +94,21 @@ def test_a_killed_worker_resumes_without_redoing_finished_steps(
         keys = [json.loads(line)["key"] for line in tools]
         assert len(keys) == 2 and keys[0] == keys[1] and keys[0].startswith("run-1:")
     assert expected["requests"] == 2 and expected["tool_calls"] == 1
+
+
+@pytest.mark.parametrize("database", databases())
+def test_a_run_waiting_for_approval_survives_a_restart(tmp_path: Path, database: str) -> None:
+    url = database_url(database, tmp_path, "agentkit_durable_approval")
+    waiting = worker(url, tmp_path, "await-approval", "approval-1")
+    kill_when_hanging(waiting, tmp_path, marker="waiting")
+    assert json.loads((tmp_path / "waiting").read_text()) == ["charge"]
+    assert lines(tmp_path, "tool_calls") == []  # nothing charged before the approval
+
+    result = finish(worker(url, tmp_path, "approve", "approval-1"))
+    assert result["output"] == "Done: charged $12.5 for order 7"
+    assert len(lines(tmp_path, "tool_calls")) == 1
+    assert lines(tmp_path, "model_calls") == ["1", "3"]  # the first request was not sent again
+    assert result["requests"] == 2
 
 
 def test_without_the_extra_the_import_says_what_to_install() -> None:
