@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,8 @@ def database_url(kind: str, folder: Path, name: str) -> str:
         return f"sqlite:///{folder / 'dbos.sqlite'}"
     base = os.environ.get("AGENTKIT_TEST_POSTGRES_URL")
     assert base, "CI must start PostgreSQL and set AGENTKIT_TEST_POSTGRES_URL"
-    return f"{base.rstrip('/')}/{name}"  # a database of its own per test, which DBOS creates
+    # A database of its own per test and run, which DBOS creates: workflow ids are reused.
+    return f"{base.rstrip('/')}/{name}_{uuid.uuid4().hex[:8]}"
 
 
 def worker(url: str, folder: Path, *args: str) -> subprocess.Popen[str]:
@@ -122,3 +124,52 @@ def test_import_agentkit_does_not_import_dbos() -> None:
     code = "import sys, agentkit, agentkit.cli; print('dbos' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+QUEUE_WORKER = Path(__file__).with_name("durable_queue_worker.py")
+
+
+def queue_process(url: str, folder: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(QUEUE_WORKER), url, str(folder), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+@pytest.mark.skipif(
+    not os.environ.get("AGENTKIT_TEST_POSTGRES_URL") and not IN_CI,
+    reason="several workers share a queue on PostgreSQL: set AGENTKIT_TEST_POSTGRES_URL (.ci/run starts one)",
+)
+def test_two_workers_share_a_queue_and_a_killed_one_finishes_its_runs_after_a_restart(tmp_path: Path) -> None:
+    url = database_url("postgres", tmp_path, "agentkit_durable_queue")
+    total = 200
+    workers = {name: queue_process(url, tmp_path, "worker", name) for name in ("w1", "w2")}
+    try:
+        produced = queue_process(url, tmp_path, "produce", "producer", str(total))
+        out, err = produced.communicate(timeout=90)
+        assert produced.returncode == 0, err[-3000:]
+        # Kill one worker once the batch is well under way, then start it again.
+        deadline = time.monotonic() + 90
+        while len(lines(tmp_path, "tool_calls")) < total // 4:
+            assert time.monotonic() < deadline, "the workers took no runs"
+            time.sleep(0.05)
+        workers["w1"].send_signal(signal.SIGKILL)
+        workers["w1"].communicate(timeout=30)
+        workers["w1"] = queue_process(url, tmp_path, "worker", "w1")
+
+        checked = queue_process(url, tmp_path, "check", "checker", str(total))
+        out, err = checked.communicate(timeout=120)
+        assert checked.returncode == 0, err[-3000:]
+    finally:
+        (tmp_path / "stop").write_text("stop")
+        for process in workers.values():
+            process.communicate(timeout=60)
+
+    assert json.loads(out.strip().splitlines()[-1]) == [f"item {i} labelled" for i in range(total)]
+    calls = [json.loads(line) for line in lines(tmp_path, "tool_calls")]
+    runs = [call["run"] for call in calls]
+    assert set(runs) == {f"batch-{i}" for i in range(total)}
+    # Only a call in flight when w1 was killed runs again; every other ran exactly once.
+    repeated = {run for run in runs if runs.count(run) > 1}
+    assert len(repeated) <= 8  # at most the worker's concurrency
+    assert {call["executor"] for call in calls} == {"w1", "w2"}  # both took part

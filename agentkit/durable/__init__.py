@@ -308,6 +308,25 @@ class DurableAgent(Generic[DepsT, OutputT]):
                 handle = await DBOS.start_workflow_async(self._workflow, prompt, deps)
         return DurableRun(self, handle)
 
+    async def enqueue(
+        self, queue: Any, prompt: Prompt, *, deps: DepsT | None = None, workflow_id: str | None = None
+    ) -> DurableRun[OutputT]:
+        """Put a run on a DBOS queue (`await DBOS.register_queue_async(name, worker_concurrency=8,
+        limiter=...)`): any worker process on the same database that registered the queue takes
+        it, within the queue's concurrency and rate limits. An id already used attaches to that
+        run, so enqueueing a batch again with the same ids resumes it.
+
+        Raises:
+            ConfigurationError: `deps` cannot be saved with the run.
+        """
+        _check_picklable(deps)
+        if workflow_id is None:
+            handle = await queue.enqueue_async(self._workflow, prompt, deps)
+        else:
+            with SetWorkflowID(workflow_id):
+                handle = await queue.enqueue_async(self._workflow, prompt, deps)
+        return DurableRun(self, handle)
+
     async def run(
         self, prompt: Prompt, *, deps: DepsT | None = None, workflow_id: str | None = None
     ) -> RunResult[OutputT]:
