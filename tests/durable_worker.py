@@ -91,7 +91,7 @@ async def main() -> None:
             run = await durable.start("charge order 7", workflow_id=workflow_id)
             waiting = await run.interruptions(timeout=30)
             (folder / "waiting").write_text(json.dumps([w.tool_name for w in waiting]))
-            time.sleep(120)  # the test kills the process here
+            time.sleep(120)  # noqa: ASYNC251 - hangs the whole process, to be killed here
             return
         elif command == "approve":
             waiting = await durable.interruptions(workflow_id, timeout=30)
