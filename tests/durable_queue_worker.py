@@ -69,8 +69,9 @@ async def main() -> None:
     try:
         if role == "worker":
             deadline = time.monotonic() + 120
-            while not (folder / "stop").exists() and time.monotonic() < deadline:
-                await asyncio.sleep(0.1)  # noqa: ASYNC110 - the stop file comes from another process
+            # The stop file comes from another process: polling is the only way to see it.
+            while not (folder / "stop").exists() and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
         elif role == "produce":
             for index in range(count):
                 await durable.enqueue(queue, f"label item {index}", workflow_id=f"batch-{index}")
