@@ -173,3 +173,26 @@ def test_two_workers_share_a_queue_and_a_killed_one_finishes_its_runs_after_a_re
     repeated = {run for run in runs if runs.count(run) > 1}
     assert len(repeated) <= 8  # at most the worker's concurrency
     assert {call["executor"] for call in calls} == {"w1", "w2"}  # both took part
+
+
+@pytest.mark.anyio
+async def test_deps_that_cannot_be_saved_are_refused_naming_the_field() -> None:
+    import threading
+    from dataclasses import dataclass
+
+    from agentkit import Agent
+    from agentkit.durable import DurableAgent
+    from agentkit.errors import ConfigurationError
+    from agentkit.testing import ScriptedModel
+
+    @dataclass
+    class Deps:
+        user: str
+        settings: dict[str, Any]
+
+    durable = DurableAgent(Agent("grok-4", name="deps_check", client=ScriptedModel(["hi"])))
+    bad = Deps("ada", {"lock": threading.Lock()})
+    with pytest.raises(ConfigurationError, match=r"deps\.settings\['lock'\] \(lock\) does not pickle"):
+        await durable.start("hello", deps=bad)
+    with pytest.raises(ConfigurationError, match="needs a stable name"):
+        DurableAgent(Agent("grok-4", client=ScriptedModel(["hi"])))
