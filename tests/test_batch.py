@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from agentkit import Agent, GrokClient, tool
@@ -110,7 +111,7 @@ async def test_explicit_ids_and_deps_are_kept() -> None:
     reported: list[str] = []
 
     async def record(result: BatchResult[Any]) -> None:  # an async on_result is awaited
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         reported.append(result.id)
 
     results = await run_batch(agent, [BatchInput("a", id="first", deps={"k": 1}), "b",
@@ -222,9 +223,18 @@ async def test_cancelling_the_batch_cancels_the_runs_in_flight() -> None:
 
 
 async def test_a_big_lazy_batch_holds_only_concurrency_runs_and_tasks() -> None:
-    # The tool yields to the loop once: without a wait, in-process runs never overlap.
-    model = Model(hold_seconds=0.0)
+    model = Model()
+    agent = Agent("grok-4", client=GrokClient.simulated(model.policy))
     taken = finished = most_ahead = most_tasks = 0
+
+    @agent.output_validator
+    async def pause(output: str) -> str:
+        # One wait per run: in-process runs that never wait would never overlap.
+        model.in_flight += 1
+        model.most_in_flight = max(model.most_in_flight, model.in_flight)
+        await anyio.lowlevel.checkpoint()
+        model.in_flight -= 1
+        return output
 
     def inputs() -> Iterator[str]:
         nonlocal taken, most_ahead, most_tasks
@@ -233,15 +243,14 @@ async def test_a_big_lazy_batch_holds_only_concurrency_runs_and_tasks() -> None:
             most_ahead = max(most_ahead, taken - finished)
             most_tasks = max(most_tasks, len(asyncio.all_tasks()))
             taken += 1
-            yield f"hold p{i}"
+            yield f"p{i}"
 
     def done(result: BatchResult[Any]) -> None:
         nonlocal finished
         finished += 1
 
-    results = await run_batch(model.agent(), inputs(), concurrency=50, on_result=done)
+    results = await run_batch(agent, inputs(), concurrency=50, on_result=done)
     assert len(results) == 2000 and finished == 2000
-    assert all(r.output == f"echo: hold p{i}" for i, r in enumerate(results))
-    assert 40 <= most_ahead <= 50  # the bound was reached, never passed
-    assert model.most_in_flight <= 50
+    assert all(r.output == f"echo: p{i}" for i, r in enumerate(results))
+    assert 40 <= most_ahead <= 50 and 40 <= model.most_in_flight <= 50  # reached, not passed
     assert most_tasks <= 50 + 5  # the workers, the test's own task and a few of the loop's
