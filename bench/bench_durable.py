@@ -99,9 +99,8 @@ async def queue_role(url: str, role: str, count: int, executor: str) -> None:
         elif role == "wait":
             for index in range(count):
                 await durable.result(f"run-{index}")
-        else:
-            while True:
-                await asyncio.sleep(1)
+        else:  # a worker: takes runs off the queue until the benchmark kills it
+            await asyncio.Event().wait()
     finally:
         DBOS.destroy()
 
