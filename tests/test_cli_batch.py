@@ -28,8 +28,9 @@ from typing import Any
 
 import pytest
 
+from agentkit._cli_batch import result_record
 from agentkit._progress import BatchProgress
-from agentkit.cli import _batch_record, main
+from agentkit.cli import main
 from agentkit.sim import SimCore, run_in_thread
 from agentkit.usage import RunUsage
 
@@ -372,9 +373,9 @@ def test_records_hold_json_for_any_output() -> None:
         tags: frozenset[str]
 
     usage = RunUsage()
-    point = json.loads(_batch_record("p", 1, Point(1, frozenset({"a"})), usage, None))
+    point = json.loads(result_record("p", 1, Point(1, frozenset({"a"})), usage, None))
     assert point["output"] == {"x": 1, "tags": ["a"]}
-    odd = json.loads(_batch_record("o", 2, object(), usage, None))
+    odd = json.loads(result_record("o", 2, object(), usage, None))
     assert odd["output"].startswith("<object object at")
 
 
