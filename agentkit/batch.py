@@ -14,7 +14,8 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -26,6 +27,9 @@ from ._result import RunResult
 from .agent import Agent
 from .errors import ConfigurationError, UserError
 from .usage import RunUsage
+
+if TYPE_CHECKING:
+    from .durable import DurableAgent
 
 __all__ = ["BatchInput", "BatchResult", "OnResult", "run_batch"]
 
@@ -97,15 +101,45 @@ def _paused_text(result: RunResult[Any]) -> str:
     return f"paused: waits for {waits}"
 
 
-async def _run_item(agent: Agent[Any, OutputT], item: BatchInput, *, index: int,
-                    item_id: str) -> BatchResult[OutputT]:
+async def _run_item(agent: Agent[Any, OutputT] | DurableAgent[Any, OutputT], item: BatchInput,
+                    *, index: int, item_id: str) -> BatchResult[OutputT]:
     """Run one item to its `BatchResult`; never raises but for cancellation.
 
-    This is the one place a batch runs an agent, so that another way of running an item
-    (durable, say) replaces this function and nothing else.
+    This is the one place a batch runs an agent; a durable batch runs items the same way
+    through `_durable_runner`, and the batch knows nothing else of the difference.
     """
+    return await _outcome(agent.run(item.prompt, deps=item.deps), index=index, item_id=item_id)
+
+
+def _durable_runner(agent: Any, queue: Any, batch_id: str | None) -> Any:
+    from .durable import DurableAgent  # the extra, imported only for a durable batch
+
+    if not isinstance(agent, DurableAgent):
+        raise ConfigurationError(
+            "a durable batch runs a DurableAgent: make DurableAgent(agent) before "
+            "DBOS.launch() and pass it to run_batch(..., durable=True)"
+        )
+    if queue is None or not batch_id:
+        raise ConfigurationError(
+            "a durable batch needs queue= (await DBOS.register_queue_async(name, ...)) and a "
+            "batch_id= naming it, so that running it again resumes it"
+        )
+
+    async def run_item(item: BatchInput, *, index: int, item_id: str) -> BatchResult[Any]:
+        async def durable_run() -> RunResult[Any]:
+            run = await agent.enqueue(queue, item.prompt, deps=item.deps,
+                                      workflow_id=f"{batch_id}:{item_id}")
+            return await run.result()
+
+        return await _outcome(durable_run(), index=index, item_id=item_id)
+
+    return run_item
+
+
+async def _outcome(running: Awaitable[RunResult[OutputT]], *, index: int,
+                   item_id: str) -> BatchResult[OutputT]:
     try:
-        result = await agent.run(item.prompt, deps=item.deps)
+        result = await running
     except Exception as error:  # an unattended batch records every failure
         state = getattr(error, "state", None)
         usage = state.usage if state is not None else RunUsage()
@@ -184,16 +218,27 @@ def _check(inputs: Sequence[Any]) -> None:
 
 
 async def run_batch(
-    agent: Agent[Any, OutputT],
+    agent: Agent[Any, OutputT] | DurableAgent[Any, OutputT],
     inputs: Iterable[BatchInput | str],
     *,
     concurrency: int = 8,
     on_result: OnResult | None = None,
+    durable: bool = False,
+    queue: Any = None,
+    batch_id: str | None = None,
 ) -> list[BatchResult[OutputT]]:
     """Run `agent` on every input, at most `concurrency` runs at a time.
 
+    With `durable=True`, `agent` is a `DurableAgent` and each item is a durable run put on the
+    DBOS `queue` (`await DBOS.register_queue_async(name, worker_concurrency=...)`), with the
+    workflow id `"{batch_id}:{item id}"`: every process on the same database that registered
+    the queue works on the batch, within the queue's limits, and running the same batch again
+    (same `batch_id` and ids) attaches to the runs already made instead of running them twice.
+    `concurrency` is then how many runs this call keeps enqueued at once. A durable item that
+    needs approval waits for it (`DurableAgent.decide`), durably, as any durable run does.
+
     Args:
-        agent: The agent; each item is one `agent.run(prompt, deps=...)`.
+        agent: The agent; each item is one `agent.run(prompt, deps=...)` (or a durable run).
         inputs: Prompts (str) or `BatchInput`s. A sequence is checked whole (types, unique
             ids) before anything runs; any other iterable is read lazily, one item per free
             worker, and checked as it is read.
@@ -201,13 +246,17 @@ async def run_batch(
         on_result: Called with each result as its run finishes, in completion order (awaited
             when it returns an awaitable). What it raises cancels the batch and is raised:
             results that cannot be recorded should not be paid for.
+        durable: Run each item durably on `queue` (see above).
+        queue: The DBOS queue of a durable batch.
+        batch_id: Names a durable batch: the prefix of its runs' workflow ids.
 
     Returns:
         One result per input, in input order. A run that failed or paused is a result with
         `error` set; the batch goes on without it.
 
     Raises:
-        ConfigurationError: `concurrency` is not an integer of at least 1.
+        ConfigurationError: `concurrency` is not an integer of at least 1, or a durable batch
+            lacks its `DurableAgent`, `queue` or `batch_id`.
         UserError: An input is neither a str nor a `BatchInput`, or repeats an id. For a
             lazy iterable this is found when the item is read: no new run starts, the runs
             in flight finish (and reach `on_result`), then the error is raised. An exception
@@ -215,6 +264,7 @@ async def run_batch(
     """
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ConfigurationError(f"concurrency must be an integer of at least 1, got {concurrency!r}")
+    run_item = _durable_runner(agent, queue, batch_id) if durable else partial(_run_item, agent)
     if isinstance(inputs, str | bytes | Mapping):
         raise UserError(
             f"run_batch() takes an iterable of prompts, not one {type(inputs).__name__}; "
@@ -233,7 +283,7 @@ async def run_batch(
     async def work(group: TaskGroup) -> None:
         while (taken := feed.take()) is not None:
             index, item_id, item = taken
-            result = await _run_item(agent, item, index=index, item_id=item_id)
+            result = await run_item(item, index=index, item_id=item_id)
             results[index] = result
             if on_result is not None:
                 try:

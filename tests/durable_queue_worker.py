@@ -2,8 +2,10 @@
 producer putting runs on it, or a checker reading their results.
 
     python durable_queue_worker.py DB_URL FOLDER worker EXECUTOR_ID
-    python durable_queue_worker.py DB_URL FOLDER produce EXECUTOR_ID COUNT
-    python durable_queue_worker.py DB_URL FOLDER check EXECUTOR_ID COUNT
+    python durable_queue_worker.py DB_URL FOLDER batch EXECUTOR_ID COUNT
+
+`batch` is `run_batch(..., durable=True)`: it enqueues the COUNT runs (works on none itself),
+waits for them and prints their outputs as JSON; run again, it attaches to the same runs.
 
 Each run's tool appends `{"run": workflow id, "executor": EXECUTOR_ID}` to FOLDER/tool_calls.
 A worker stops when FOLDER/stop exists (or after two minutes).
@@ -21,6 +23,7 @@ from typing import Any
 from dbos import DBOS
 
 from agentkit import Agent, GrokClient, RunContext, tool
+from agentkit.batch import BatchInput, run_batch
 from agentkit.durable import DurableAgent
 from agentkit.sim.reply import SimReply, SimToolCall
 
@@ -36,7 +39,7 @@ async def label(ctx: RunContext[Any], item: int) -> str:
     Args:
         item: The item number.
     """
-    run = (ctx.idempotency_key or "").split(":")[0]
+    run = (ctx.idempotency_key or "").rsplit(":", 1)[0]  # "workflow id:step"
     with (folder / "tool_calls").open("a") as file:
         file.write(json.dumps({"run": run, "executor": executor}) + "\n")
     await asyncio.sleep(0.05)  # long enough for the work to spread over both workers
@@ -72,13 +75,11 @@ async def main() -> None:
             # The stop file comes from another process: polling is the only way to see it.
             while not (folder / "stop").exists() and time.monotonic() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.1)
-        elif role == "produce":
-            for index in range(count):
-                await durable.enqueue(queue, f"label item {index}", workflow_id=f"batch-{index}")
-            print("enqueued", count)
         else:
-            outputs = [(await durable.result(f"batch-{index}")).output for index in range(count)]
-            print(json.dumps(outputs))
+            inputs = [BatchInput(f"label item {index}", id=str(index)) for index in range(count)]
+            results = await run_batch(durable, inputs, durable=True, queue=queue,
+                                      batch_id="batch", concurrency=count)
+            print(json.dumps([r.output if r.ok else r.error for r in results]))
     finally:
         DBOS.destroy()
 

@@ -145,21 +145,25 @@ def test_two_workers_share_a_queue_and_a_killed_one_finishes_its_runs_after_a_re
     total = 200
     workers = {name: queue_process(url, tmp_path, "worker", name) for name in ("w1", "w2")}
     try:
-        produced = queue_process(url, tmp_path, "produce", "producer", str(total))
-        out, err = produced.communicate(timeout=90)
-        assert produced.returncode == 0, err[-3000:]
+        batch = queue_process(url, tmp_path, "batch", "producer", str(total))
         # Kill one worker once the batch is well under way, then start it again.
         deadline = time.monotonic() + 90
         while len(lines(tmp_path, "tool_calls")) < total // 4:
+            assert batch.poll() is None, batch.communicate()[1][-3000:]
             assert time.monotonic() < deadline, "the workers took no runs"
             time.sleep(0.05)
         workers["w1"].send_signal(signal.SIGKILL)
         workers["w1"].communicate(timeout=30)
         workers["w1"] = queue_process(url, tmp_path, "worker", "w1")
-
-        checked = queue_process(url, tmp_path, "check", "checker", str(total))
-        out, err = checked.communicate(timeout=120)
-        assert checked.returncode == 0, err[-3000:]
+        out, err = batch.communicate(timeout=120)
+        assert batch.returncode == 0, err[-3000:]
+        ran = len(lines(tmp_path, "tool_calls"))
+        # The same batch again attaches to the finished runs: the same outputs, nothing run.
+        again = queue_process(url, tmp_path, "batch", "producer-2", str(total))
+        second, err = again.communicate(timeout=120)
+        assert again.returncode == 0, err[-3000:]
+        assert second.strip().splitlines()[-1] == out.strip().splitlines()[-1]
+        assert len(lines(tmp_path, "tool_calls")) == ran
     finally:
         (tmp_path / "stop").write_text("stop")
         for process in workers.values():
@@ -168,7 +172,7 @@ def test_two_workers_share_a_queue_and_a_killed_one_finishes_its_runs_after_a_re
     assert json.loads(out.strip().splitlines()[-1]) == [f"item {i} labelled" for i in range(total)]
     calls = [json.loads(line) for line in lines(tmp_path, "tool_calls")]
     runs = [call["run"] for call in calls]
-    assert set(runs) == {f"batch-{i}" for i in range(total)}
+    assert set(runs) == {f"batch:{i}" for i in range(total)}
     # Only a call in flight when w1 was killed runs again; every other ran exactly once.
     repeated = {run for run in runs if runs.count(run) > 1}
     assert len(repeated) <= 8  # at most the worker's concurrency
