@@ -1,4 +1,4 @@
-"""The `agentkit` command: run, chat, batch, serve, examples, tools, models, tokenize.
+"""The `agentkit` command: run, chat, batch, worker, serve, examples, tools, models, tokenize.
 
 `main(argv) -> int` does the work so tests can call it in-process. Exit codes: 0 success,
 1 the run failed (or paused with nobody to decide), 2 a usage error. Failures print one line
@@ -11,6 +11,7 @@ import argparse
 import importlib
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -32,6 +33,7 @@ from ._cli_batch import (
     result_record,
     with_ticker,
 )
+from ._cli_durable import add_durable_options
 from ._cli_prompts import ReadLine, decide, read_answer, report_paused
 from ._progress import BatchProgress
 from ._result import RunResult
@@ -94,7 +96,26 @@ def _parser() -> argparse.ArgumentParser:
                        help="most runs at a time (default 8)")
     batch.add_argument("--factory", action="store_true",
                        help="module:attr names a function that returns the Agent")
+    batch.add_argument("--durable", action="store_true",
+                       help="each line a durable run on DBOS (pip install 'agentkit[dbos]'): "
+                       "crash-proof, and shared with `agentkit worker` processes on the same "
+                       "--database")
+    batch.add_argument("--batch-id", default=None, metavar="ID",
+                       help="with --durable: names the batch's runs (default: from --out, so "
+                       "a rerun attaches to the runs already made)")
+    add_durable_options(batch)
     _model_options(batch)
+
+    worker = commands.add_parser(
+        "worker", help="work on durable batches (agentkit batch --durable) until stopped")
+    worker.add_argument("--agent", required=True, metavar="TARGET",
+                        help="the same agent as the batch's: an example name or module:attr")
+    worker.add_argument("--factory", action="store_true",
+                        help="module:attr names a function that returns the Agent")
+    worker.add_argument("--concurrency", type=int, default=8, metavar="N",
+                        help="most runs at a time in this process (default 8)")
+    add_durable_options(worker)
+    _model_options(worker)
 
     serve = commands.add_parser("serve", help="serve the simulated Grok API on 127.0.0.1")
     serve.add_argument("--host", default="127.0.0.1")
@@ -395,8 +416,21 @@ def _batch(args: argparse.Namespace, err: TextIO) -> int:
                 show(progress.finished(ok=result.ok, cost_usd=result.usage.cost_usd))
 
             inputs = [item for _, item in pending]
-            await with_ticker(progress, show, run_batch(
-                agent, inputs, concurrency=args.concurrency, on_result=record))
+            if not args.durable:
+                await with_ticker(progress, show, run_batch(
+                    agent, inputs, concurrency=args.concurrency, on_result=record))
+                return
+            from ._cli_durable import batch_id_for, durable_agent
+
+            async with durable_agent(agent, args.agent, args, concurrency=args.concurrency) as (
+                durable, queue
+            ):
+                # Everything enqueued at once (up to a bound), so that other workers share it;
+                # --concurrency limits what this process runs.
+                await with_ticker(progress, show, run_batch(
+                    durable, inputs, durable=True, queue=queue,
+                    batch_id=args.batch_id or batch_id_for(args.out),
+                    concurrency=max(1, min(len(inputs), 1000)), on_result=record))
 
     try:
         out = out_path.open("a", encoding="utf-8")
@@ -414,6 +448,27 @@ def _batch(args: argparse.Namespace, err: TextIO) -> int:
             raise
     show(progress.finish())
     return 0 if progress.failed == 0 else 1
+
+
+async def _worker(args: argparse.Namespace, err: TextIO) -> int:
+    """`agentkit worker`: take durable batch runs off the shared queue until stopped."""
+    if args.concurrency < 1:
+        raise _UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
+    build, _ = _resolve(args.agent, factory=args.factory)
+    from ._cli_durable import database_url, durable_agent
+
+    async with _client(args, err) as client:
+        agent = build(client, args.model)
+        async with durable_agent(agent, args.agent, args, concurrency=args.concurrency):
+            print(f"agentkit: worker {args.executor_id} on {_safe_url(database_url(args))}, "
+                  f"up to {args.concurrency} runs at a time (Ctrl-C stops)", file=err, flush=True)
+            await anyio.sleep_forever()
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password, to print."""
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
 
 
 def _serve(args: argparse.Namespace, err: TextIO) -> int:
@@ -475,6 +530,12 @@ def main(
             return anyio.run(_chat, args, read_line or _read_line, answer, out, err)
         if args.command == "batch":
             return _batch(args, err)
+        if args.command == "worker":
+            try:
+                return anyio.run(_worker, args, err)
+            except KeyboardInterrupt:  # the way a worker is stopped: its runs stay durable
+                print("agentkit: worker stopped", file=err)
+                return 0
         if args.command == "serve":
             return _serve(args, err)
         if args.command == "examples":
