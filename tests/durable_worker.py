@@ -1,7 +1,7 @@
 """A worker process for the durable-run tests: one agent, durable on DBOS, whose model and tool
 record every call in files, and can be told to hang in a step so the test can kill it there.
 
-    python durable_worker.py DB_URL FOLDER start|recover|plain|await-approval|approve WORKFLOW_ID [HANG_AT]
+    python durable_worker.py DB_URL FOLDER start|recover|plain|stream|await-approval|approve WORKFLOW_ID [HANG_AT]
 
 HANG_AT is `model:N` (the Nth model request) or `tool:N` (the Nth tool call): the worker writes
 FOLDER/hanging and sleeps there, until killed. A `recover` run launches DBOS (which recovers the
@@ -93,6 +93,11 @@ async def main() -> None:
             (folder / "waiting").write_text(json.dumps([w.tool_name for w in waiting]))
             time.sleep(120)  # noqa: ASYNC251 - hangs the whole process, to be killed here
             return
+        elif command == "stream":
+            run = await durable.start("charge order 7", workflow_id=workflow_id, stream=True)
+            kinds = [event.kind async for event in run.events()]
+            result = await run.result()
+            print(json.dumps(kinds))
         elif command == "approve":
             waiting = await durable.interruptions(workflow_id, timeout=30)
             await durable.decide(workflow_id, approve=[w.call_id for w in waiting])

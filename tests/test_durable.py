@@ -200,3 +200,15 @@ async def test_deps_that_cannot_be_saved_are_refused_naming_the_field() -> None:
         await durable.start("hello", deps=bad)
     with pytest.raises(ConfigurationError, match="needs a stable name"):
         DurableAgent(Agent("grok-4", client=ScriptedModel(["hi"])))
+
+
+def test_a_streamed_durable_run_writes_its_events_per_step(tmp_path: Path) -> None:
+    url = database_url("sqlite", tmp_path, "stream")
+    process = worker(url, tmp_path, "stream", "stream-1")
+    out, err = process.communicate(timeout=90)
+    assert process.returncode == 0, err[-3000:]
+    kinds, result = (json.loads(line) for line in out.strip().splitlines()[-2:])
+    assert kinds[:2] == ["tool_call_started", "tool_call_finished"]
+    assert kinds[2:] and set(kinds[2:]) == {"text_delta"}
+    assert result["output"] == "Done: charged $12.5 for order 7"
+    assert lines(tmp_path, "model_calls") == ["1", "3"]

@@ -48,11 +48,22 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
+import pydantic_core
+
 from .._model import ChatModel, RetryHook
 from .._result import RunResult
 from ..agent import Agent, Prompt
 from ..context import RunContext
 from ..errors import APIError, ConfigurationError, ModelRetry, ToolError, UserError
+from ..events import (
+    AgentEvent,
+    FinalResult,
+    PartialOutput,
+    ReasoningDelta,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+)
 from ..state import Interruption, RunState
 from ..tool import Tool, Toolset
 from ..types.chat import ChatCompletion, ChatCompletionChunk
@@ -64,7 +75,7 @@ except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
         "durable runs need DBOS: pip install 'agentkit[dbos]'"
     ) from exc
 
-__all__ = ["DECISIONS_TOPIC", "INTERRUPTIONS_EVENT", "DurableAgent", "DurableRun"]
+__all__ = ["DECISIONS_TOPIC", "EVENTS_STREAM", "INTERRUPTIONS_EVENT", "DurableAgent", "DurableRun"]
 
 DepsT = TypeVar("DepsT")
 OutputT = TypeVar("OutputT")
@@ -73,6 +84,14 @@ INTERRUPTIONS_EVENT = "agentkit.interruptions"
 """The workflow event that lists the calls a paused run waits on."""
 DECISIONS_TOPIC = "agentkit.decisions"
 """The DBOS message topic `decide` sends decisions on."""
+EVENTS_STREAM = "agentkit.events"
+"""The DBOS stream a run started with `stream=True` writes its events to."""
+
+_EVENT_TYPES: dict[str, type[Any]] = {
+    "text_delta": TextDelta, "reasoning_delta": ReasoningDelta,
+    "tool_call_started": ToolCallStarted, "tool_call_finished": ToolCallFinished,
+    "partial_output": PartialOutput,
+}
 
 # How long one durable wait for a decision lasts before it is simply taken up again: each wait
 # is a step of its own, so a shorter one only costs a row in the log.
@@ -253,6 +272,13 @@ class DurableRun(Generic[OutputT]):
         """Send decisions to the run: see `DurableAgent.decide`."""
         await self._durable.decide(self.workflow_id, **decisions)
 
+    async def events(self) -> AsyncIterator[AgentEvent]:
+        """The events of a run started with `stream=True`, from the first, until it ends
+        (`PartialOutput.output` comes back as JSON data, not the output type)."""
+        async for data in DBOS.read_stream_async(self.workflow_id, EVENTS_STREAM):
+            kind = _EVENT_TYPES[data.pop("kind")]
+            yield kind(**data)
+
 
 class DurableAgent(Generic[DepsT, OutputT]):
     """An agent whose runs are DBOS workflows: model requests and tool calls are steps.
@@ -286,27 +312,32 @@ class DurableAgent(Generic[DepsT, OutputT]):
         )
         self._twin = twin
 
-        async def run_workflow(prompt: Prompt, deps: Any) -> dict[str, Any]:
-            return await self._run_workflow(prompt, deps)
+        async def run_workflow(prompt: Prompt, deps: Any, stream: bool = False) -> dict[str, Any]:
+            return await self._run_workflow(prompt, deps, stream)
 
         # DBOS registers functions, not bound methods; this one is found again by its name.
         self._workflow = DBOS.workflow(name=self.workflow_name)(run_workflow)
 
     async def start(
-        self, prompt: Prompt, *, deps: DepsT | None = None, workflow_id: str | None = None
+        self,
+        prompt: Prompt,
+        *,
+        deps: DepsT | None = None,
+        workflow_id: str | None = None,
+        stream: bool = False,
     ) -> DurableRun[OutputT]:
         """Start a durable run (or attach to the one with `workflow_id`, which DBOS runs once).
+
+        With `stream=True` the run writes its events to a DBOS stream that `run.events()`
+        reads, from this process or another: text and reasoning deltas, tool calls, partial
+        output. They are buffered per step: a model request's events come once its step has
+        finished (it is the step's saved result that is streamed, so a replay streams the
+        same events again without asking the model).
 
         Raises:
             ConfigurationError: `deps` cannot be saved with the run; the message names the field.
         """
-        _check_picklable(deps)
-        if workflow_id is None:
-            handle = await DBOS.start_workflow_async(self._workflow, prompt, deps)
-        else:
-            with SetWorkflowID(workflow_id):
-                handle = await DBOS.start_workflow_async(self._workflow, prompt, deps)
-        return DurableRun(self, handle)
+        return await self._launch(DBOS.start_workflow_async, prompt, deps, workflow_id, stream)
 
     async def enqueue(
         self, queue: Any, prompt: Prompt, *, deps: DepsT | None = None, workflow_id: str | None = None
@@ -319,12 +350,18 @@ class DurableAgent(Generic[DepsT, OutputT]):
         Raises:
             ConfigurationError: `deps` cannot be saved with the run.
         """
+        return await self._launch(queue.enqueue_async, prompt, deps, workflow_id)
+
+    async def _launch(
+        self, begin: Any, prompt: Prompt, deps: Any, workflow_id: str | None, stream: bool = False
+    ) -> DurableRun[OutputT]:
+        """Start the workflow with `begin` (DBOS's start or a queue's enqueue), under its id."""
         _check_picklable(deps)
         if workflow_id is None:
-            handle = await queue.enqueue_async(self._workflow, prompt, deps)
+            handle = await begin(self._workflow, prompt, deps, stream)
         else:
             with SetWorkflowID(workflow_id):
-                handle = await queue.enqueue_async(self._workflow, prompt, deps)
+                handle = await begin(self._workflow, prompt, deps, stream)
         return DurableRun(self, handle)
 
     async def run(
@@ -378,12 +415,12 @@ class DurableAgent(Generic[DepsT, OutputT]):
         message = {"approve": list(approve), "reject": reasons, "results": dict(results or {})}
         await DBOS.send_async(workflow_id, message, topic=DECISIONS_TOPIC)
 
-    async def _run_workflow(self, prompt: Prompt, deps: Any) -> dict[str, Any]:
+    async def _run_workflow(self, prompt: Prompt, deps: Any, stream: bool) -> dict[str, Any]:
         workflow_id = DBOS.workflow_id
         assert workflow_id is not None
         token = _CURRENT.set(_Workflow(workflow_id, self.name))
         try:
-            result = await self._twin.run(prompt, deps=deps)
+            result = await self._go(deps, stream, prompt=prompt)
             while result.paused:
                 state = result.state
                 await DBOS.set_event_async(INTERRUPTIONS_EVENT, [_listed(i) for i in state.pending])
@@ -392,10 +429,32 @@ class DurableAgent(Generic[DepsT, OutputT]):
                     message = await DBOS.recv_async(DECISIONS_TOPIC, timeout_seconds=_DECISION_WAIT_S)
                 _apply(state, message)
                 await DBOS.set_event_async(INTERRUPTIONS_EVENT, [_listed(i) for i in state.pending])
-                result = await self._twin.run(state=state, deps=deps)
+                result = await self._go(deps, stream, state=state)
+            if stream:
+                await DBOS.close_stream_async(EVENTS_STREAM)
         finally:
             _CURRENT.reset(token)
         return {"output": result.output, "state": result.state.to_json()}
+
+    async def _go(
+        self, deps: Any, stream: bool, *, prompt: Prompt | None = None, state: RunState | None = None
+    ) -> RunResult[OutputT]:
+        """Run (or resume) the agent once in the workflow, its events written out if asked."""
+        if not stream:
+            return await self._twin.run(prompt, deps=deps, state=state)
+        async with self._twin.run_stream(prompt, deps=deps, state=state) as events:
+            async for event in events:
+                if not isinstance(event, FinalResult):
+                    await DBOS.write_stream_async(EVENTS_STREAM, _event_data(event))
+            return events.result
+
+
+def _event_data(event: AgentEvent) -> dict[str, Any]:
+    """An event as the stream saves it: plain data (a partial output as JSON)."""
+    data = {name: getattr(event, name) for name in event.__dataclass_fields__}
+    if isinstance(event, PartialOutput):
+        data["output"] = pydantic_core.to_jsonable_python(event.output, fallback=str)
+    return data
 
 
 def _listed(interruption: Interruption) -> dict[str, Any]:
