@@ -32,8 +32,9 @@ What to know, from the traps users of durable agents fall into:
   from any process sharing the database. `interruptions(workflow_id)` tells what waits.
 - **Deps are saved with the run** (pickled, as DBOS saves workflow inputs): a deps object that
   cannot pickle is refused at start, naming the field.
-- **Streaming is buffered per step**: under a durable run, a model request's events arrive
-  when its step has finished (it is the step's saved result that is streamed).
+- **Streaming is buffered per step**: `run = await durable.start(prompt, stream=True)` and
+  `async for event in run.events()`; a model request's events arrive when its step has
+  finished (it is the step's saved result that is streamed, so a replay streams it again).
 - **Usage is complete after a replay**: each request's usage (retries included) is part of
   its step's saved result.
 """
