@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import copy
 import functools
+import glob
 import os
-import tempfile
+import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -144,6 +145,20 @@ class _StateDoc(TypedDict):
     interruptions: list[_InterruptionDoc]
     decisions: dict[str, _Decision]
     finished: bool
+
+
+def _remove_orphans(target: Path) -> None:
+    """Remove the temporaries that processes killed mid-save left beside `target`."""
+    for orphan in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        pid = orphan.name.removeprefix(f".{target.name}.").partition("-")[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)  # signal 0: is that process still there?
+        except ProcessLookupError:
+            orphan.unlink(missing_ok=True)
+        except OSError:  # alive, under another user: its save may be in progress
+            continue
 
 
 @functools.cache
@@ -367,19 +382,26 @@ class RunState:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write `to_json()` to `path` atomically: a reader (or a crash) sees the old file or
-        the new one, never part of either."""
+        the new one, never part of either.
+
+        The text goes to a temporary file beside `path` (named after this process) and is
+        renamed over it; a process killed before the rename leaves its temporary behind, and
+        the next save removes those of processes that are gone.
+        """
         target = Path(path)
         text = self.to_json()
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        # The pid tells whose it is if it is left behind; the rest keeps threads apart.
+        temporary = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
         try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            with temporary.open("w", encoding="utf-8") as file:
                 file.write(text)
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(temporary, target)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             raise
+        _remove_orphans(target)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> RunState:
