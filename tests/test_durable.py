@@ -5,6 +5,7 @@ never interrupted, and the whole usage; on SQLite, and on PostgreSQL where one i
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,15 +69,26 @@ def kill_when_hanging(process: subprocess.Popen[str], folder: Path, marker: str 
     (folder / "killed").write_text("yes")
 
 
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, Any]]:
+    """What a run that was never killed gives, once per database: every kill test compares."""
+
+    @functools.cache
+    def run(database: str) -> dict[str, Any]:
+        folder = tmp_path_factory.mktemp(f"reference-{database}")
+        url = database_url(database, folder, "agentkit_durable_ref")
+        return finish(worker(url, folder, "plain", "ref-1"))
+
+    return run
+
+
 @pytest.mark.parametrize("database", databases())
 @pytest.mark.parametrize("hang_at", ["model:2", "tool:1"])
 def test_a_killed_worker_resumes_without_redoing_finished_steps(
-    tmp_path: Path, database: str, hang_at: str
+    tmp_path: Path, database: str, hang_at: str, uninterrupted: Callable[[str], dict[str, Any]]
 ) -> None:
-    reference = tmp_path / "reference"
-    reference.mkdir()
     name = f"agentkit_durable_{hang_at.replace(':', '_')}"
-    expected = finish(worker(database_url(database, reference, name + "_ref"), reference, "plain", "ref-1"))
+    expected = uninterrupted(database)
 
     folder = tmp_path / "killed-run"
     folder.mkdir()
