@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
 
 from agentkit.errors import ConfigurationError, ToolArgumentsError, ToolRetry, UserError
 from agentkit.tool import Tool
+from agentkit.tools import files as files_module
+from agentkit.tools._safepath import describe_os_error
 from agentkit.tools.files import file_tools
 
 
@@ -228,3 +237,298 @@ def test_a_relative_root_is_fixed_at_creation(tree: Path, monkeypatch: pytest.Mo
     read_file = _tools(Path("root"))["read_file"]
     monkeypatch.chdir(tree / "docs")  # a later chdir does not move the root
     assert read_file("README.md").startswith("# Project")
+
+
+# --------------------------------------------------------------------------------------------
+# Symbolic links inside the root: followed by hand, only while they stay inside
+# --------------------------------------------------------------------------------------------
+
+
+def test_in_root_links_are_followed_relative_absolute_and_chained(tree: Path) -> None:
+    (tree / "rel.md").symlink_to("docs/guide.md")
+    (tree / "chain.md").symlink_to("rel.md")
+    (tree / "docs-link").symlink_to("docs", target_is_directory=True)
+    (tree / "docs" / "up.txt").symlink_to("../README.md")
+    (tree / "here").symlink_to(".", target_is_directory=True)
+    (tree / "abs-dir").symlink_to(tree / "docs" / "deep", target_is_directory=True)
+    tools = _tools(tree, allow_write=True)
+    guide = "Install it.\nSay hello to the world.\n"
+    assert tools["read_file"]("rel.md") == guide
+    assert tools["read_file"]("chain.md") == guide
+    assert tools["read_file"]("docs-link/guide.md") == guide
+    assert tools["read_file"]("here/here/docs-link/guide.md") == guide
+    assert tools["read_file"]("docs/up.txt").startswith("# Project")
+    assert tools["read_file"]("abs-dir/notes.txt") == "nothing here\nHELLO again\n"
+    assert tools["list_files"]("docs-link") == (
+        "docs/deep/\ndocs/guide.md (36 bytes)\ndocs/up.txt (34 bytes)"
+    )  # named by where they really are
+    assert "docs-link/guide.md (36 bytes)" in tools["list_files"](".", "docs-link/*")
+    assert tools["search_files"]("hello", path="abs-dir") == "docs/deep/notes.txt:2: HELLO again"
+    # Writing through a link writes its target, inside the root.
+    assert tools["write_file"]("docs-link/new.md", "x") == "Wrote 1 characters to docs/new.md."
+    assert (tree / "docs" / "new.md").read_text() == "x"
+
+
+def test_links_that_leave_the_root_even_to_come_back_are_refused(tree: Path) -> None:
+    root_name = tree.name
+    (tree / "back").symlink_to(f"../{root_name}/docs", target_is_directory=True)
+    (tree / "slash").symlink_to("/", target_is_directory=True)
+    (tree / "docs" / "away.txt").symlink_to("../../outside/secret.txt")
+    tools = _tools(tree, allow_write=True)
+    for path in ("back/guide.md", "slash/etc/passwd", "docs/away.txt", "slash"):
+        with pytest.raises(ToolRetry, match="leads outside the root folder"):
+            tools["read_file"](path)
+    with pytest.raises(ToolRetry, match="leads outside the root folder"):
+        tools["write_file"]("back/new.md", "x")
+    # Listing and searching skip them; a glob never walks through the link to /.
+    assert "slash" not in tools["list_files"](".", "*")
+    assert tools["list_files"](".", "slash/**") == "No entries in '.' match 'slash/**'."
+    assert "TOP SECRET" not in tools["search_files"]("secret")
+    assert not (tree / "docs" / "new.md").exists()
+
+
+def test_fifos_are_refused_without_blocking(tree: Path) -> None:
+    os.mkfifo(tree / "pipe")
+    tools = _tools(tree, allow_write=True)
+    with pytest.raises(ToolRetry, match="not a regular file"):
+        tools["read_file"]("pipe")
+    with pytest.raises(ToolRetry, match="not a regular file"):
+        tools["write_file"]("pipe", "x")
+    with pytest.raises(ToolRetry, match="not a regular file or a folder"):
+        tools["search_files"]("x", path="pipe")
+    assert "README.md:2: Hello World" in tools["search_files"]("hello")  # the pipe is skipped
+
+
+# --------------------------------------------------------------------------------------------
+# Errors name the relative path and never the host's
+# --------------------------------------------------------------------------------------------
+
+
+def _assert_no_host_path(text: str, tree: Path) -> None:
+    for host in (str(tree), str(tree.resolve()), tree.parent.name, str(tree.parent.parent)):
+        assert host not in text, text
+    assert "Errno" not in text and "Traceback" not in text, text
+
+
+def _assert_clean(message: str, tree: Path, path: str) -> None:
+    """`message` names `path` (its start, for long ones) and nothing of the host's."""
+    _assert_no_host_path(message, tree)
+    assert repr(path[:80])[:-1] in message, message
+
+
+def _every_tool(tools: dict[str, Tool], path: str) -> list[Callable[[], object]]:
+    return [
+        lambda: tools["read_file"](path),
+        lambda: tools["list_files"](path),
+        lambda: tools["search_files"]("hello", path=path),
+        lambda: tools["write_file"](path, "x"),
+    ]
+
+
+def _messages(tools: dict[str, Tool], path: str) -> list[str]:
+    messages = []
+    for call in _every_tool(tools, path):
+        with pytest.raises(ToolRetry) as info:
+            call()
+        messages.append(info.value.message)
+    return messages
+
+
+@pytest.mark.parametrize("path", ["loop", "ping", "self-abs", "loop/inner.txt", "docs/loop2"])
+def test_symlink_loops_give_a_clean_error(tree: Path, path: str) -> None:
+    (tree / "loop").symlink_to("loop")
+    (tree / "ping").symlink_to("pong")
+    (tree / "pong").symlink_to("ping")
+    (tree / "self-abs").symlink_to(tree / "self-abs")
+    (tree / "docs" / "loop2").symlink_to("../docs/loop2")
+    for message in _messages(_tools(tree, allow_write=True), path):
+        _assert_clean(message, tree, path)
+        assert "symbolic links (a link loop?)" in message
+    assert "loop (unreadable)" in _tools(tree)["list_files"]()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "n" * 300,
+        f"docs/{'n' * 256}",
+        f"{'n' * 300}/x.txt",
+        f"docs/{'é' * 200}",  # 200 characters, 400 bytes
+        "/".join(["d"] * 300),  # deeper than the walk goes
+    ],
+)
+def test_names_too_long_for_the_file_system_give_a_clean_error(tree: Path, path: str) -> None:
+    for message in _messages(_tools(tree, allow_write=True), path):
+        _assert_clean(message, tree, path)
+        assert "name too long for the file system" in message
+        assert len(message) < 400  # the name is shortened, not repeated in full
+    assert not (tree / "d").exists()  # refused before write_file created any folder
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("docs", "is a folder; pass a file path"),  # write_file
+        ("docs/deep", "is a folder; pass a file path"),
+        ("README.md/x.txt", "is a file, not a folder"),
+        ("docs/guide.md/deeper/x.txt", "is a file, not a folder"),
+    ],
+)
+def test_a_folder_where_a_file_is_expected_and_back(tree: Path, path: str, message: str) -> None:
+    tools = _tools(tree, allow_write=True)
+    with pytest.raises(ToolRetry) as info:
+        tools["write_file"](path, "x")
+    _assert_clean(info.value.message, tree, path)
+    assert message in info.value.message
+    if "/x.txt" in path:  # a file used as a folder fails the same way for every tool
+        for text in _messages(tools, path):
+            _assert_clean(text, tree, path)
+            assert "is a file, not a folder" in text
+    else:
+        with pytest.raises(ToolRetry, match="is not a file; use list_files") as read:
+            tools["read_file"](path)
+        _assert_clean(read.value.message, tree, path)
+    with pytest.raises(ToolRetry, match="is not a folder; use read_file") as listing:
+        tools["list_files"]("README.md")
+    _assert_clean(listing.value.message, tree, "README.md")
+
+
+def test_a_vanished_entry_while_globbing_through_links(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Deterministic form of the race: every entry disappears right after the scan saw it.
+    (tree / "slash").symlink_to("/", target_is_directory=True)
+    (tree / "docs-link").symlink_to("docs", target_is_directory=True)
+    scanned: Callable[[int], list[os.DirEntry[str]]] = files_module._entries
+
+    def vanishing(folder: int) -> list[os.DirEntry[str]]:
+        entries = scanned(folder)
+        for entry in entries:
+            if entry.name in ("guide.md", "notes.txt", "deep"):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.name, dir_fd=folder)
+                with contextlib.suppress(OSError):
+                    os.rmdir(entry.name, dir_fd=folder)
+        return entries
+
+    monkeypatch.setattr(files_module, "_entries", vanishing)
+    tools = _tools(tree)
+    listing = tools["list_files"](".", "**/*")
+    assert "docs/guide.md (unreadable)" in listing and "slash" not in listing
+    assert "docs-link/guide.md" not in tools["list_files"](".", "*/*")
+    assert "guide.md" not in tools["search_files"]("hello")
+    for text in (listing, tools["list_files"](".", "slash/**"), tools["search_files"]("x")):
+        _assert_no_host_path(text, tree)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (errno.EACCES, "permission denied: cannot"),
+        (errno.EPERM, "permission denied: cannot"),
+        (errno.ENOSPC, "no space left on the device"),
+        (errno.EROFS, "the file system is read-only"),
+        (errno.EIO, "(EIO)"),
+    ],
+)
+def test_permission_and_device_errors_give_a_clean_error(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, code: int, expected: str
+) -> None:
+    # Simulated: these tests may run as root, whom permissions do not stop.
+    real_open = os.open
+
+    def failing_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if os.fsdecode(path).startswith("locked"):
+            raise OSError(code, os.strerror(code), str(tree / "docs" / os.fsdecode(path)))
+        return real_open(path, flags, *args, **kwargs)
+
+    tools = _tools(tree, allow_write=True)
+    monkeypatch.setattr(os, "open", failing_open)
+    for path in ("locked.txt", "locked-dir/x.txt", "docs/locked.md"):
+        for message in _messages(tools, path):
+            _assert_clean(message, tree, path)
+            assert expected in message
+            assert os.strerror(code) not in message
+
+
+def _check_real_permission_errors(root: Path) -> None:
+    (root / "README.md").write_text("# Project\nHello World\n")
+    (root / "private.txt").write_text("x")
+    (root / "private.txt").chmod(0)
+    (root / "closed").mkdir()
+    (root / "closed").chmod(0)
+    tools = _tools(root, allow_write=True)
+    for path in ("private.txt", "closed/x.txt"):
+        with pytest.raises(ToolRetry, match="permission denied") as info:
+            tools["read_file"](path)
+        _assert_clean(info.value.message, root, path)
+    with pytest.raises(ToolRetry, match="permission denied") as info:
+        tools["write_file"]("closed/x.txt", "x")
+    _assert_clean(info.value.message, root, "closed/x.txt")
+    assert "README.md:2" in tools["search_files"]("hello")  # the unreadable are skipped
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_real_permission_errors_give_a_clean_error(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        root = tmp_path / "root"
+        root.mkdir()
+        try:
+            _check_real_permission_errors(root)
+        finally:
+            shutil.rmtree(root, onerror=lambda *_: None)
+        return
+    # Root ignores permissions, so a forked child drops to `nobody` (65534) for the checks,
+    # in a folder of its own under /tmp (pytest's folders are closed to other users).
+    base = Path(tempfile.mkdtemp(prefix="agentkit-perm-", dir="/tmp"))
+    base.chmod(0o755)
+    root = base / "work" / "root"
+    root.mkdir(parents=True)
+    os.chown(root, 65534, 65534)
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        os.close(reader)
+        code = 0
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            _check_real_permission_errors(root)
+        except BaseException as error:  # everything goes back to the parent
+            os.write(writer, repr(error).encode()[:4000])
+            code = 1
+        os._exit(code)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        report = pipe.read().decode()
+    _, status = os.waitpid(pid, 0)
+    with contextlib.suppress(OSError):
+        (root / "closed").chmod(0o755)
+    shutil.rmtree(base)
+    assert os.waitstatus_to_exitcode(status) == 0, report
+
+
+def test_a_root_that_disappeared_gives_a_clean_error(tree: Path) -> None:
+    tools = _tools(tree, allow_write=True)
+    shutil.rmtree(tree)
+    for message in _messages(tools, "README.md"):
+        _assert_clean(message, tree, "README.md")
+
+
+def test_describe_os_error_never_includes_the_error_text() -> None:
+    host = "/srv/secret-host-path/workspace/file.txt"
+    for code in [*sorted(errno.errorcode), None]:
+        error = OSError(code, f"strerror text {code}", host)
+        message = describe_os_error(error, "read", "notes/file.txt")
+        assert "'notes/file.txt'" in message, code
+        assert host not in message and "secret-host-path" not in message, code
+        assert f"strerror text {code}" not in message and "Errno" not in message, code
+
+
+def test_unencodable_paths_and_content_are_refused_cleanly(tree: Path) -> None:
+    tools = _tools(tree, allow_write=True)
+    with pytest.raises(ToolRetry, match="cannot be part of a file name"):
+        tools["read_file"]("bad\ud800.txt")
+    with pytest.raises(ToolRetry, match="cannot be written as UTF-8"):
+        tools["write_file"]("new.txt", "bad\ud800")
+    assert not (tree / "new.txt").exists()

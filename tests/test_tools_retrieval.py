@@ -15,6 +15,7 @@ import pytest
 
 from agentkit.errors import ConfigurationError, ToolRetry, UserError
 from agentkit.tool import Tool
+from agentkit.tools import retrieval
 from agentkit.tools.retrieval import embedder_for, retrieval_tools, split_passages
 
 _DIMENSIONS = 256
@@ -106,6 +107,40 @@ async def test_skips_binary_hidden_and_outside_files(library: Path) -> None:
         results = await _search(library, embed)("rocket launch codes", top_k=50)
     assert {r["file"] for r in results} == {"cats.md", "space/rockets.txt", "cooking.rst"}
     assert not any("codes" in text or "\x00" in text for text in embed.embedded[:-1])
+
+
+@pytest.mark.anyio
+async def test_a_symlink_loop_is_skipped_without_leaking_a_host_path(library: Path) -> None:
+    # Path.resolve() raises RuntimeError (with the absolute path) for a loop on Python 3.11.
+    (library / "loop.md").symlink_to("loop.md")
+    (library / "ping.md").symlink_to("pong.md")
+    (library / "pong.md").symlink_to("ping.md")
+    with anyio.fail_after(5):
+        results = await _search(library, BagOfWords())("cats", top_k=50)
+    assert {r["file"] for r in results} == {"cats.md", "space/rockets.txt", "cooking.rst"}
+
+
+@pytest.mark.anyio
+async def test_a_file_swapped_for_a_link_out_after_the_scan_is_not_read(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The race made deterministic: cats.md passes the scan, then becomes a link out of the
+    # folder before it is read; reading it by name would index the private file.
+    scan = retrieval._Index._scan
+
+    def scan_then_swap(self: Any) -> dict[str, tuple[int, int]]:
+        stamps = scan(self)
+        (library / "cats.md").unlink()
+        (library / "cats.md").symlink_to(library.parent / "private.md")
+        return stamps
+
+    monkeypatch.setattr(retrieval._Index, "_scan", scan_then_swap)
+    embed = BagOfWords()
+    with anyio.fail_after(5):
+        results = await _search(library, embed)("rocket launch codes", top_k=50)
+    assert not any("codes" in text for text in embed.embedded[:-1])
+    assert all("codes" not in r["text"] for r in results)
+    assert "space/rockets.txt" in {r["file"] for r in results}
 
 
 @pytest.mark.anyio

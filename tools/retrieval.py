@@ -30,6 +30,8 @@ from pydantic import Field
 from agentkit.errors import ConfigurationError, ToolRetry, UserError
 from agentkit.tool import Tool, tool
 
+from ._safepath import READ_FLAGS, LeavesRoot, Root, is_regular, supported
+
 if TYPE_CHECKING:
     from agentkit.client import GrokClient
 
@@ -144,6 +146,7 @@ class _Index:
         self.folder = folder
         self.embed = embed
         self.chunk_chars = chunk_chars
+        self.root = Root(folder) if supported() else None
         self.files: dict[str, _IndexedFile] = {}
         # Two searches at once must not both embed the folder; anyio's lock, not asyncio's.
         self.lock = anyio.Lock()
@@ -188,7 +191,7 @@ class _Index:
                     if not path.resolve().is_relative_to(self.folder) or not path.is_file():
                         continue
                     info = path.stat()
-                except OSError:
+                except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
                     continue
                 if info.st_size <= MAX_FILE_BYTES:
                     stamps[path.relative_to(self.folder).as_posix()] = (
@@ -198,14 +201,38 @@ class _Index:
         return stamps
 
     def _read(self, name: str) -> list[Passage]:
-        try:
-            raw = (self.folder / name).read_bytes()
-        except OSError:
+        raw = self._read_bytes(name)
+        if raw is None:
             return []
         if b"\x00" in raw[:8192]:
             return []  # binary content behind a text suffix
         text = raw.decode("utf-8", errors="replace")
         return split_passages(text, file=name, chunk_chars=self.chunk_chars)
+
+    def _read_bytes(self, name: str) -> bytes | None:
+        """The contents of `name`, opened without following links out of the folder.
+
+        `_scan` checked the name, but it can be swapped for a symlink to a file outside
+        before it is read here: the no-follow walk from the folder refuses that link.
+        """
+        if self.root is None:  # no openat() here: the best the platform allows
+            try:
+                return (self.folder / name).read_bytes()
+            except OSError:
+                return None
+        try:
+            descriptor, _ = self.root.open(tuple(name.split("/")), READ_FLAGS)
+        except (LeavesRoot, OSError):
+            return None
+        try:
+            if not is_regular(descriptor):
+                return None
+            with open(descriptor, "rb", closefd=False) as handle:
+                return handle.read(MAX_FILE_BYTES)  # grown since the scan: cut, not unbounded
+        except OSError:
+            return None
+        finally:
+            os.close(descriptor)
 
     async def _embed_all(self, texts: list[str]) -> list[list[float]]:
         vectors: list[list[float]] = []
