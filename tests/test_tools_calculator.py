@@ -156,3 +156,122 @@ async def test_runs_as_a_tool() -> None:
     schema = calculate.definition()["function"]
     assert "expression" in schema["parameters"]["properties"]
     assert "sqrt" in schema["description"]
+
+
+# -- numeric edge cases: every arithmetic error is a ToolRetry, checked in one place -------
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "1e308 * 10",
+        "-1e308 * 10",
+        "1e308 + 1e308",
+        "1e308 ** 2",
+        "2.0 ** 2000",
+        "1.0000001 ** 1e10",
+        "10.0 ** 10 ** 10",
+        "1.5 ** 10 ** 400",
+        "exp(710)",
+        "exp(10 ** 400)",
+        "degrees(1e308)",
+        "1 / 1e-320",
+        "5e-324 ** -1",
+        "10 ** 400 / 3",
+        "factorial(1000) * 1.0",
+        "sqrt(10 ** 4000)",
+        "10 ** 4000 - 1e308",
+        "floor(1e308 * 10)",
+    ],
+)
+def test_float_overflow_is_a_retry(expression: str) -> None:
+    started = time.perf_counter()
+    with pytest.raises(ToolRetry) as info:
+        calculate(expression)
+    message = info.value.message
+    assert "too large to represent" in message or "not a finite number" in message
+    assert "1.8e+308" in message and "logarithms" in message  # what to do instead
+    assert len(message) < 400  # no 4000-digit number pasted into it
+    assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "1e999",
+        "-1e999",
+        "atan(1e999)",
+        "min(1e999, 1)",
+        "ceil(1e999)",
+        "1e999 - 1e999",
+        "0 * 1e999",
+    ],
+)
+def test_non_finite_inputs_are_refused_where_they_are_used(expression: str) -> None:
+    # atan(inf) would be a tidy pi/2 and min(inf, 1) a 1: the input is refused all the same.
+    with pytest.raises(ToolRetry, match="not a finite number"):
+        calculate(expression)
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("1e-320 / 1e-320", 1.0),
+        ("1e-320 * 1e10", 1e-310),
+        ("5e-324 * 1", 5e-324),
+        ("2 ** -1074", 5e-324),
+        ("2 ** -100000", 0.0),  # underflows to 0, as any float calculator does
+        ("1e-320 + 1e-320", 2e-320),
+    ],
+)
+def test_subnormals_compute(expression: str, expected: float) -> None:
+    assert calculate(expression) == pytest.approx(expected, rel=1e-3, abs=0)
+
+
+@pytest.mark.parametrize(
+    "expression", ["-0.0", "0.0 * -1", "sqrt(-0.0)", "-0.0 + -0.0", "-0.0 * 5", "round(-0.4, 0)"]
+)
+def test_negative_zero_is_reported_as_zero(expression: str) -> None:
+    result = calculate(expression)
+    assert result == 0 and math.copysign(1, result) == 1
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("9 ** (9 ** 9)", "integer exponents may be at most 10000"),
+        ("2 ** (2 ** 64)", "integer exponents may be at most 10000"),
+        ("(-2) ** 100000", "integer exponents may be at most 10000"),
+        ("10 ** 10 ** 10", "integer exponents may be at most 10000"),
+        ("(2 ** 10000) ** 2", "digits"),
+        ("factorial(1000) * factorial(1000)", "digits"),
+        ("factorial(1e308)", "at most 1000"),
+        ("(-1e308) ** 0.5", "not a real number"),
+        ("log(-0.0)", "math error"),
+        ("acos(2)", "math error"),
+        ("log(8, 1)", "division by zero"),
+        ("(-0.0) ** -1", "division by zero"),
+        ("5 % 0.0", "division by zero"),
+    ],
+)
+def test_edge_cases_are_retries_with_short_messages(expression: str, message: str) -> None:
+    started = time.perf_counter()
+    with pytest.raises(ToolRetry) as info:
+        calculate(expression)
+    assert message in info.value.message
+    assert len(info.value.message) < 400  # huge operands are described, not printed
+    assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("(-1) ** (10 ** 9)", 1),  # stays small, so it is allowed
+        ("0 ** (10 ** 9)", 0),
+        ("log(10 ** 4000)", 4000 * math.log(10)),
+        ("log(factorial(1000))", math.lgamma(1001)),
+        ("tan(1e308)", math.tan(1e308)),
+    ],
+)
+def test_big_but_harmless_inputs_compute(expression: str, expected: float) -> None:
+    assert calculate(expression) == pytest.approx(expected, rel=1e-12)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable
+import operator
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from agentkit.errors import ToolRetry
@@ -47,7 +49,7 @@ def _factorial(x: Number) -> int:
         raise ToolRetry(f"factorial() needs a number >= 0, not {x}")
     if x > MAX_FACTORIAL:
         raise ToolRetry(
-            f"factorial({x}) is refused: the argument may be at most {MAX_FACTORIAL}; "
+            f"factorial({_short(x)}) is refused: the argument may be at most {MAX_FACTORIAL}; "
             "for large n use an approximation such as Stirling's formula"
         )
     return math.factorial(x)
@@ -107,6 +109,12 @@ _FUNCTIONS: dict[str, tuple[Callable[..., Number], int, int | None]] = {
 }
 
 _CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e, "tau": math.tau}
+
+_OPERATORS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}  # fmt: skip
 
 _BINARY: dict[type[ast.operator], str] = {
     ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/",
@@ -216,7 +224,7 @@ def _call(node: ast.Call) -> Number:
             expected = f"at least {least}"
         raise ToolRetry(f"{name}() takes {expected} argument(s), not {len(node.args)}")
     args = [_evaluate(arg) for arg in node.args]
-    return function(*args)
+    return _apply(f"{name}({', '.join(_short(arg) for arg in args)})", function, args)
 
 
 def _binary(op: type[ast.operator], left: Number, right: Number) -> Number:
@@ -224,28 +232,50 @@ def _binary(op: type[ast.operator], left: Number, right: Number) -> Number:
         if op is ast.Pow:
             _check_int_power(left, right)
         if op is ast.Mult and left.bit_length() + right.bit_length() > _MAX_BITS + 1:
-            raise ToolRetry(f"the product would have more than {MAX_DIGITS} digits; refused")
-    result: Any
-    if op is ast.Add:
-        result = left + right
-    elif op is ast.Sub:
-        result = left - right
-    elif op is ast.Mult:
-        result = left * right
-    elif op is ast.Div:
-        result = left / right
-    elif op is ast.FloorDiv:
-        result = left // right
-    elif op is ast.Mod:
-        result = left % right
-    else:
-        result = left**right
+            raise ToolRetry(
+                f"the product would have more than {MAX_DIGITS} digits; the limit is "
+                f"{MAX_DIGITS}, so use logarithms (log10(a) + log10(b)) to estimate it"
+            )
+    return _apply(f"{_short(left)} {_BINARY[op]} {_short(right)}", _OPERATORS[op], (left, right))
+
+
+def _apply(label: str, function: Callable[..., Any], args: Sequence[Number]) -> Number:
+    """Run one operation or function: the single place where arithmetic happens.
+
+    Every argument is checked first (finite, within the digit limit), so nothing reaches a
+    math function that could not have been typed; every error Python or `math` raises comes
+    back as a ToolRetry that names the operation; and the result is checked the same way,
+    so no inf, nan, complex or giant number flows into the next step.
+
+    Args:
+        label: The operation as the model should read it, e.g. "10.0 ** 400" or "exp(1000)".
+        function: What computes it.
+        args: Its evaluated arguments.
+    """
+    for arg in args:
+        _checked(arg, f"the argument {_short(arg)} of {label}")
+    try:
+        result = function(*args)
+    except ZeroDivisionError as exc:
+        raise ToolRetry(f"division by zero in {label}; the divisor must not be 0") from exc
+    except OverflowError as exc:  # float overflow, or an integer too big to become a float
+        raise ToolRetry(
+            f"{label} is too large to represent: floats reach about {sys.float_info.max:.3g}; "
+            "use smaller numbers, or logarithms to work with the magnitude"
+        ) from exc
+    except ValueError as exc:  # domain errors: sqrt(-1), log(0), acos(2)
+        raise ToolRetry(
+            f"math error in {label}: {exc}; check the argument is in the function's domain "
+            "(sqrt needs x >= 0, log needs x > 0, asin and acos need -1 <= x <= 1)"
+        ) from exc
+    except TypeError as exc:
+        raise ToolRetry(f"cannot evaluate {label}: {exc}") from exc
     if isinstance(result, complex):  # (-8) ** 0.5
         raise ToolRetry(
-            f"{left} {_BINARY[op]} {right} is not a real number (a negative number raised "
-            "to a fractional power); this calculator works with real numbers only"
+            f"{label} is not a real number (a negative number raised to a fractional "
+            "power); this calculator works with real numbers only"
         )
-    return _checked(result)
+    return _checked(result, f"the result of {label}")
 
 
 def _check_int_power(base: int, exponent: int) -> None:
@@ -253,23 +283,38 @@ def _check_int_power(base: int, exponent: int) -> None:
         return  # 0, 1 and -1 stay small, and negative exponents give floats
     if exponent > MAX_EXPONENT:
         raise ToolRetry(
-            f"{base} ** {exponent} is refused: integer exponents may be at most "
-            f"{MAX_EXPONENT}; use logarithms (e.g. {exponent} * log10({base})) to estimate it"
+            f"{_short(base)} ** {_short(exponent)} is refused: integer exponents may be at "
+            f"most {MAX_EXPONENT}; use logarithms (e.g. {_short(exponent)} * "
+            f"log10({_short(base)})) to estimate it"
         )
     digits = exponent * math.log10(abs(base))
     if digits > MAX_DIGITS:
         raise ToolRetry(
-            f"{base} ** {exponent} would have about {digits:.0f} digits; the limit is "
+            f"{_short(base)} ** {exponent} would have about {digits:.0f} digits; the limit is "
             f"{MAX_DIGITS}. Use logarithms to estimate it"
         )
 
 
-def _checked(value: Number) -> Number:
+def _checked(value: Number, what: str = "the result") -> Number:
     if isinstance(value, int) and value.bit_length() > _MAX_BITS:
-        raise ToolRetry(f"the result would have more than {MAX_DIGITS} digits; refused")
+        raise ToolRetry(
+            f"{what} would have more than {MAX_DIGITS} digits; the limit is {MAX_DIGITS}, "
+            "so use logarithms to estimate it"
+        )
     if isinstance(value, float) and not math.isfinite(value):
-        raise ToolRetry("the result is not a finite number")
+        raise ToolRetry(
+            f"{what} is not a finite number: floats reach about {sys.float_info.max:.3g}; "
+            "use smaller numbers, or logarithms to work with the magnitude"
+        )
     return value
+
+
+def _short(value: Number) -> str:
+    """`value` for a message: a 3000-digit integer would drown the point being made."""
+    if isinstance(value, int) and value.bit_length() > 100:
+        # From the bit length: str() of a number past Python's digit limit would raise.
+        return f"<an integer of about {math.ceil(value.bit_length() * math.log10(2))} digits>"
+    return repr(value)
 
 
 @tool
@@ -289,14 +334,8 @@ def calculate(expression: str) -> float | int:
     """
     tree = _parse(expression)
     try:
-        return _checked(_evaluate(tree))
-    except ZeroDivisionError as exc:
-        raise ToolRetry(f"division by zero in {expression!r}") from exc
-    except OverflowError as exc:
-        raise ToolRetry(f"the result is too large to represent ({exc})") from exc
-    except ValueError as exc:  # math domain errors: sqrt(-1), log(0)...
-        raise ToolRetry(f"math error in {expression!r}: {exc}") from exc
-    except TypeError as exc:  # floor/ceil of huge values, wrong argument types
-        raise ToolRetry(f"cannot evaluate {expression!r}: {exc}") from exc
+        result = _checked(_evaluate(tree))
     except RecursionError as exc:
         raise ToolRetry("the expression is nested too deeply; simplify it") from exc
+    # -0.0 is a float artefact (0.0 * -1); reported as 0.0 so the model does not write "-0".
+    return 0.0 if result == 0 and isinstance(result, float) else result

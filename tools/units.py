@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import sys
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -168,19 +169,14 @@ def convert_units(value: float, from_unit: str, to_unit: str) -> dict[str, Any]:
         from_unit: The unit of `value`, e.g. "km", "pounds" or "°F".
         to_unit: The unit to convert to, e.g. "miles", "kg" or "celsius".
     """
-    if not math.isfinite(value):
-        raise ToolRetry(f"value must be a finite number, not {value}")
+    value = _checked_value(value)
     source, target = _unit(from_unit), _unit(to_unit)
     if source.dimension != target.dimension:
         raise ToolRetry(
             f"cannot convert {source.dimension} to {target.dimension}: {from_unit!r} is a "
             f"{source.dimension} unit and {to_unit!r} is a {target.dimension} unit"
         )
-    # Fraction(float) is exact, so the only rounding is the final float().
-    base = Fraction(value) * source.factor + source.offset
-    if source.dimension == "temperature" and base < 0:
-        raise ToolRetry(f"{_format(value)} {source.symbol} is below absolute zero")
-    result = float((base - target.offset) / target.factor)
+    result = _convert(value, source, target)
     return {
         "result": result,
         "from_unit": source.symbol,
@@ -188,3 +184,59 @@ def convert_units(value: float, from_unit: str, to_unit: str) -> dict[str, Any]:
         "dimension": source.dimension,
         "text": f"{_format(value)} {source.symbol} = {_format(result)} {target.symbol}",
     }
+
+
+def _checked_value(value: object) -> float | int:
+    """`value` if it is a finite number a float can hold (-0.0 becomes 0), else ToolRetry."""
+    # bool is an int subclass, but True km is a mistake, not a quantity.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ToolRetry(f"value must be a number such as 10 or 2.5, not {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ToolRetry(f"value must be a finite number, not {value}")
+    # Compared exactly (int against float never overflows): a bigger int has no float result
+    # and no `.10g` text, and the schema's floats cannot reach it either.
+    if abs(value) > sys.float_info.max:
+        raise ToolRetry(
+            f"value is too large: the limit is about {sys.float_info.max:.3g}; pass the "
+            "quantity in a larger unit (km rather than mm, say)"
+        )
+    return value if value != 0 else 0  # "-0 °C" would read as a different temperature
+
+
+def _convert(value: float | int, source: _Unit, target: _Unit) -> float:
+    """The one place the arithmetic happens: exact, then rounded once, with its limits checked.
+
+    Fraction(float) is exact, so the only rounding is the final float(); that is also where a
+    huge quantity overflows or a tiny one underflows, so both are refused here.
+    """
+    base = Fraction(value) * source.factor + source.offset
+    if source.dimension == "temperature":
+        zero = -source.offset / source.factor  # absolute zero in the source unit, exactly
+        # The float -459.67 is a hair below the exact -459.67 °F, and -273.15 a hair above
+        # -273.15 °C: either means absolute zero, not "below it" or "2.3e-14 K".
+        if value == float(zero):
+            base = Fraction(0)
+        elif base < 0:
+            raise ToolRetry(
+                f"{_format(value)} {source.symbol} is below absolute zero "
+                f"({_format(float(zero))} {source.symbol}); pass a temperature at or above it"
+            )
+    exact = (base - target.offset) / target.factor
+    try:
+        result = float(exact)
+    except OverflowError:
+        result = math.inf
+    if not math.isfinite(result):
+        raise ToolRetry(
+            f"{_format(value)} {source.symbol} in {target.symbol} is larger than a float can "
+            f"hold (about {sys.float_info.max:.3g}); convert to a larger unit than "
+            f"{target.symbol}, or a smaller value"
+        )
+    # Below the smallest normal float a result loses precision (subnormal) or becomes 0.
+    if exact != 0 and abs(result) < sys.float_info.min:
+        raise ToolRetry(
+            f"{_format(value)} {source.symbol} in {target.symbol} is smaller than a float can "
+            f"hold precisely (about {sys.float_info.min:.3g}); convert to a smaller unit than "
+            f"{target.symbol}, or a larger value"
+        )
+    return result + 0.0  # never -0.0
