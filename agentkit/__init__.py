@@ -63,6 +63,7 @@ from .events import (
 )
 from .output import OutputMode
 from .profiles import ModelProfile, profile_for
+from .prompts import PromptTemplate
 from .sessions import InMemorySession, Session, SQLiteSession
 from .state import Interruption, RunState, ToolCallRequest
 from .steps import (
@@ -120,6 +121,7 @@ __all__ = [
     "PartialOutput",
     "PausedStep",
     "PermissionDeniedError",
+    "PromptTemplate",
     "Provider",
     "QuotaExceededError",
     "RateLimitError",

@@ -61,7 +61,7 @@ class AgentOptions(TypedDict, total=False):
     described on `Agent`."""
 
     name: str | None
-    instructions: str | Path | None
+    instructions: str | Path | PromptTemplate | None
     tools: Iterable[Tool | Toolset | Callable[..., Any]]
     client: GrokClient | ChatModel | None
     model_settings: Mapping[str, Any] | None
@@ -90,7 +90,8 @@ class Agent(Generic[DepsT, OutputT]):
             agent of another name) and names it as a tool (`as_tool`).
         instructions: The system prompt: a Jinja2 template (rendered per run with `deps`,
             `ctx`, `model`, `now`, `today`), or a template file: a `pathlib.Path`, or a str
-            ending in .j2/.jinja/.md/.txt naming a file that exists.
+            ending in .j2/.jinja/.md/.txt naming a file that exists, or a `PromptTemplate`
+            (to set its rendering limits: `max_chars`, `max_seconds`, `max_range`).
         tools: Tools, toolsets or plain functions (made tools with defaults).
         output_type: `str` (the default), or a pydantic model, dataclass, `list[...]`, union...
         client: A `GrokClient`, or any `ChatModel` (a `testing.ScriptedModel` in unit tests).
@@ -199,7 +200,7 @@ class Agent(Generic[DepsT, OutputT]):
         model: str,
         *,
         name: str | None = None,
-        instructions: str | Path | None = None,
+        instructions: str | Path | PromptTemplate | None = None,
         tools: Iterable[Tool | Toolset | Callable[..., Any]] = (),
         output_type: Any = str,
         client: GrokClient | ChatModel | None = None,
@@ -834,9 +835,11 @@ def _is_model(value: object) -> bool:
     return callable(getattr(value, "complete", None)) and callable(getattr(value, "stream", None))
 
 
-def _load_instructions(instructions: str | Path | None) -> PromptTemplate | None:
-    if instructions is None:
-        return None
+def _load_instructions(
+    instructions: str | Path | PromptTemplate | None,
+) -> PromptTemplate | None:
+    if instructions is None or isinstance(instructions, PromptTemplate):
+        return instructions
     if isinstance(instructions, os.PathLike):
         path = Path(instructions)
         try:
@@ -845,7 +848,8 @@ def _load_instructions(instructions: str | Path | None) -> PromptTemplate | None
             raise ConfigurationError(f"cannot read the instructions file {str(path)!r}: {exc}") from exc
     if not isinstance(instructions, str):
         raise ConfigurationError(
-            f"instructions must be text, a template file path, or None; got {type(instructions).__name__}"
+            "instructions must be text, a template file path, a PromptTemplate, or None; "
+            f"got {type(instructions).__name__}"
         )
     if instructions.endswith(_TEMPLATE_SUFFIXES) and "\n" not in instructions:
         path = Path(instructions)
