@@ -37,10 +37,18 @@ from ._cli_durable import add_durable_options
 from ._cli_prompts import ReadLine, decide, read_answer, report_paused
 from ._progress import BatchProgress
 from ._result import RunResult
+from ._server_limits import add_limit_arguments, limits_from_arguments
 from .agent import Agent
 from .batch import BatchResult, run_batch
 from .client import SIMULATED_NOTICE, GrokClient
-from .errors import AgentKitError, AgentRunError, APIError, SessionError, UserError
+from .errors import (
+    AgentKitError,
+    AgentRunError,
+    APIError,
+    ConfigurationError,
+    SessionError,
+    UserError,
+)
 from .events import TextDelta, ToolCallFinished, ToolCallStarted
 from .sessions import SQLiteSession
 from .state import RunState
@@ -122,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     serve.add_argument("--api-key", default=None, help="require this Bearer key")
     serve.add_argument("--allow-remote", action="store_true", help="bind beyond loopback")
+    add_limit_arguments(serve)
 
     commands.add_parser("examples", help="list the bundled example agents")
 
@@ -474,6 +483,10 @@ def _safe_url(url: str) -> str:
 def _serve(args: argparse.Namespace, err: TextIO) -> int:
     from .sim import SimCore, serve
 
+    try:
+        limits = limits_from_arguments(args)
+    except ConfigurationError as error:
+        raise _UsageError(str(error)) from None
     core = SimCore(api_key=args.api_key)
 
     def ready(port: int) -> None:
@@ -482,7 +495,7 @@ def _serve(args: argparse.Namespace, err: TextIO) -> int:
 
     try:
         anyio.run(partial(serve, core, host=args.host, port=args.port, ready=ready,
-                          allow_remote=args.allow_remote))
+                          allow_remote=args.allow_remote, limits=limits))
     except KeyboardInterrupt:
         print("agentkit: stopped", file=err)
     except ValueError as error:

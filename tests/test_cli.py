@@ -140,3 +140,9 @@ def test_chat_keeps_history_until_an_empty_line() -> None:
     assert len([line for line in out.splitlines() if line.strip()]) >= 2
     # The second turn is sent with the first: the REPL keeps the conversation.
     assert seen == [["Hello there"], ["Hello there", "What did I just say?"]]
+
+
+def test_serve_checks_its_limits_in_one_line() -> None:
+    code, _, err = run("serve", "--port", "0", "--max-connections", "0")
+    assert code == 2
+    assert "max_connections must be at least 1" in err and "Traceback" not in err

@@ -8,6 +8,7 @@ says; `FaultPlan` and `Fault` make the server fail on demand.
 
 from __future__ import annotations
 
+from .._server_limits import ServerLimits, ServerStats
 from .core import SimCore
 from .faults import Fault, FaultPlan
 from .policy import SimulatedModel, scripted
@@ -19,6 +20,8 @@ __all__ = [
     "Fault",
     "FaultPlan",
     "Policy",
+    "ServerLimits",
+    "ServerStats",
     "SimCore",
     "SimReply",
     "SimToolCall",
