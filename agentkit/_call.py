@@ -11,6 +11,7 @@ from .errors import UserError
 
 if TYPE_CHECKING:
     from ._result import RunResult
+    from .hooks import RunHooks
     from .sessions import Session
     from .state import RunState
     from .tool import Tool, Toolset
@@ -36,6 +37,7 @@ class RunOptions(TypedDict, total=False):
         replace_tools: Use only `tools`, not the agent's.
         usage_limits: This run's caps instead of the agent's.
         max_turns: This run's most model requests instead of the agent's.
+        hooks: Lifecycle hooks (`agentkit.hooks.RunHooks`) added to the agent's for this run.
     """
 
     message_history: Sequence[Mapping[str, Any]] | str | None
@@ -47,6 +49,7 @@ class RunOptions(TypedDict, total=False):
     replace_tools: bool
     usage_limits: UsageLimits | None
     max_turns: int | None
+    hooks: Sequence[RunHooks] | None
 
 
 _OPTION_NAMES = frozenset(RunOptions.__annotations__)
@@ -68,6 +71,7 @@ class RunCall:
     replace_tools: bool = False
     usage_limits: UsageLimits | None = None
     max_turns: int | None = None
+    hooks: Sequence[RunHooks] | None = None
 
     @classmethod
     def of(cls, prompt: Prompt | None, deps: Any, output_type: Any, options: Mapping[str, Any]) -> RunCall:

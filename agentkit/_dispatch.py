@@ -33,6 +33,7 @@ from .usage import RunUsage
 if TYPE_CHECKING:
     from ._result import RunResult
     from ._spec import Emit, RunSpec
+    from .hooks import HookSet, RunInfo
 
 __all__ = ["Outcome", "ToolTurn"]
 
@@ -59,6 +60,8 @@ class ToolTurn:
     messages: list[dict[str, Any]]
     usage: RunUsage
     emit: Emit | None
+    hooks: HookSet | None
+    info: RunInfo | None
     sub_results: dict[str, RunResult[Any]]
     _hidden: Collection[str]
     _stepping: bool
@@ -248,6 +251,20 @@ class ToolTurn:
         )
 
     async def _call_tool(self, call: ToolCall) -> Outcome:
+        hooks = self.hooks
+        if hooks is None:
+            return await self._call_tool_unhooked(call)
+        await hooks.call("on_tool_start", self.info, call)
+        try:
+            outcome = await self._call_tool_unhooked(call)
+        except BaseException as error:  # cancelled, or an event listener failed
+            with anyio.CancelScope(shield=True):
+                await hooks.call("on_tool_end", self.info, call, f"Error: {type(error).__name__}", True)
+            raise
+        await hooks.call("on_tool_end", self.info, call, outcome.content, outcome.failed)
+        return outcome
+
+    async def _call_tool_unhooked(self, call: ToolCall) -> Outcome:
         name = call.function.name
         arguments = call.function.arguments
         emit = self.emit

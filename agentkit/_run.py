@@ -21,6 +21,8 @@ from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Generic, TypeVar, cast
 
+import anyio
+
 from ._dispatch import Outcome, ToolTurn
 from ._model import ChatModel, ClientModel, StreamedResponse
 from ._model import RetryHook as RetryHook  # importable from here, as before the split
@@ -40,6 +42,7 @@ from .errors import (
     UserError,
 )
 from .events import PartialOutput, ReasoningDelta, TextDelta
+from .hooks import HookSet, RunInfo
 from .output import OutputInvalid, next_mode
 from .state import Capabilities, Interruption, RunState
 from .steps import ModelRequestStep, ModelResponseStep, OutputStep, PausedStep, RunStep
@@ -86,6 +89,8 @@ class AgentRun(ToolTurn, Generic[OutputT]):
         ctx: The run's context; `ctx.messages` is `state.messages`.
         emit: Where to send events; None for a run that does not stream.
         resumed: Whether `state` comes from an earlier run (so the next step is read from it).
+        hooks: The run's lifecycle hooks, or None.
+        conversation_id: The session's id, for the hooks.
     """
 
     def __init__(
@@ -96,6 +101,8 @@ class AgentRun(ToolTurn, Generic[OutputT]):
         *,
         emit: Emit | None = None,
         resumed: bool = False,
+        hooks: HookSet | None = None,
+        conversation_id: str | None = None,
     ) -> None:
         self.spec = spec
         self.state = state
@@ -113,29 +120,52 @@ class AgentRun(ToolTurn, Generic[OutputT]):
         self._requesting = False
         self._reply: tuple[Sequence[ToolCall], str] | None = None
         self._stepping = False  # whether someone reads the steps (agent.iter)
+        self.hooks = hooks
+        self.info: RunInfo | None = None
+        if hooks is not None:
+            self.info = RunInfo(
+                spec.agent_name, spec.model_name, ctx, conversation_id=conversation_id,
+                resumed=resumed,
+            )
 
     async def run(self) -> RunResult[OutputT]:
         """Go until the model gives a valid answer, a call waits for a decision, or a budget or
         limit ends the run."""
+        if self.hooks is not None:
+            await self.hooks.call("on_run_start", self.info)
         try:
             while self.result is None:
                 await self._advance()
-        except (APIError, AgentRunError) as error:
-            self._annotate(error)
+        except BaseException as error:
+            await self._ended(error)
             raise
+        if self.hooks is not None:
+            await self.hooks.call("on_run_end", self.info, self.result, None)
         return self.result
 
     async def steps(self) -> AsyncIterator[RunStep]:
         """The run, step by step; `self.result` is set once the last step was yielded."""
         self._stepping = True
+        if self.hooks is not None:
+            await self.hooks.call("on_run_start", self.info)
         while self.result is None:
             try:
                 step = await self._advance()
-            except (APIError, AgentRunError) as error:
-                self._annotate(error)
+            except BaseException as error:
+                await self._ended(error)
                 raise
             assert step is not None
+            if self.hooks is not None and isinstance(step, OutputStep | PausedStep):
+                await self.hooks.call("on_run_end", self.info, self.result, None)
             yield step
+
+    async def _ended(self, error: BaseException) -> None:
+        """The run ends on `error`: annotate it, and tell the hooks (even when cancelled)."""
+        if isinstance(error, APIError | AgentRunError):
+            self._annotate(error)
+        if self.hooks is not None:
+            with anyio.CancelScope(shield=True):
+                await self.hooks.call("on_run_end", self.info, None, error)
 
     def _annotate(self, error: APIError | AgentRunError) -> None:
         """The run ends here: the error carries the state, and an API error the conversation
@@ -367,8 +397,11 @@ class AgentRun(ToolTurn, Generic[OutputT]):
         if spec.preparing:
             await self._prepare_tools()
         fallbacks = 0
+        hooks = self.hooks
         while True:
             request = self._build_request()
+            if hooks is not None:
+                await hooks.call("on_model_request", self.info, request)
             try:
                 if self.emit is None:
                     completion = await spec.model.complete(request, on_retry=self._count_retry)
@@ -376,6 +409,8 @@ class AgentRun(ToolTurn, Generic[OutputT]):
                     completion = await self._stream_turn(request, self.emit)
             except APIError as error:
                 self.usage.add_response(None)  # the failed request still counts
+                if hooks is not None:
+                    await hooks.call("on_model_response", self.info, request, None, error)
                 learned = (
                     self._fallback(error, request) if isinstance(error, BadRequestError) else None
                 )
@@ -384,17 +419,29 @@ class AgentRun(ToolTurn, Generic[OutputT]):
                     self.state.turns -= 1
                     raise
                 fallbacks += 1
+                change = _describe_change(self.state.capabilities, learned)
                 _log.info("%s rejected a request (%s); retrying with %s",
-                          spec.model_name, error.message, learned)
+                          spec.model_name, error.message, change)
+                if hooks is not None:
+                    await hooks.call("on_fallback", self.info, error, change)
                 self.state.capabilities = learned
                 spec.capabilities[spec.cache_key] = learned
                 continue
+            except BaseException as error:
+                if hooks is not None:
+                    with anyio.CancelScope(shield=True):
+                        await hooks.call("on_model_response", self.info, request, None, error)
+                raise
             self.usage.add_response(completion.usage)
+            if hooks is not None:
+                await hooks.call("on_model_response", self.info, request, completion, None)
             return completion
 
     def _count_retry(self, error: APIError) -> None:
         # The client sent a request that failed and will send it again: it still counts.
         self.usage.requests += 1
+        if self.hooks is not None:
+            self.hooks.call_now("on_retry", self.info, error)
 
     def _fallback(self, error: BadRequestError, request: Mapping[str, Any]) -> Capabilities | None:
         """The capabilities to retry with after a 400, or None if the 400 is not about one."""
@@ -551,6 +598,16 @@ def _rejected(retry: ModelRetry, text: str) -> OutputInvalid:
         errors=[{"loc": "", "msg": retry.message, "input": text}],
         raw_text=text,
     )
+
+
+def _describe_change(old: Capabilities, new: Capabilities) -> str:
+    """What a fallback changed, in words for logs and hooks."""
+    changes = [f"dropped {name!r}" for name in sorted(new.dropped - old.dropped)]
+    if new.output_mode != old.output_mode:
+        changes.append(f"output_mode={new.output_mode!r}")
+    if new.strict_output != old.strict_output:
+        changes.append(f"strict_output={new.strict_output}")
+    return ", ".join(changes) or "no change"
 
 
 def _names(word: str, text: str) -> bool:

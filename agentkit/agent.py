@@ -39,6 +39,7 @@ from ._stream import AgentStream
 from .client import SIMULATED_NOTICE, GrokClient
 from .context import RunContext
 from .errors import AgentRunError, APIError, ConfigurationError, RunStateError, UserError
+from .hooks import HookSet, RunHooks
 from .output import OutputMode, OutputSpec, resolve_mode
 from .profiles import ModelProfile, profile_for
 from .prompts import PromptTemplate, template_variables
@@ -73,6 +74,7 @@ class AgentOptions(TypedDict, total=False):
     parallel_tools: bool
     redact_tool_errors: bool
     max_result_chars: int | None
+    hooks: Sequence[RunHooks]
 
 
 _TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".md", ".txt")
@@ -117,6 +119,9 @@ class Agent(Generic[DepsT, OutputT]):
             text keeps its first `max_result_chars` characters and gets
             `"\\n[truncated: N more characters]"` appended. A tool's own `max_result_chars`
             wins; None sends everything.
+        hooks: Lifecycle hooks (`agentkit.hooks.RunHooks`) called in every run: run start and
+            end, each model request and response, retries, fallbacks, each tool call.
+            `agentkit.otel.OpenTelemetryHooks()` traces runs with OpenTelemetry.
 
     Raises:
         ConfigurationError: An option is out of range, or the client is not a client.
@@ -214,6 +219,7 @@ class Agent(Generic[DepsT, OutputT]):
         parallel_tools: bool = True,
         redact_tool_errors: bool = False,
         max_result_chars: int | None = 20_000,
+        hooks: Sequence[RunHooks] = (),
     ) -> None:
         if not isinstance(model, str) or not model.strip():
             raise ConfigurationError(f"model must be a model id such as 'grok-4', got {model!r}")
@@ -260,6 +266,8 @@ class Agent(Generic[DepsT, OutputT]):
                 "rename it with @tool(name=...)"
             )
         self._template = _load_instructions(instructions)
+        self._hooks = tuple(hooks)
+        HookSet(self._hooks)  # checks them now rather than at the first run
         self._instruction_functions: list[tuple[Callable[..., Any], bool]] = []
         self._validators: list[OutputValidator] = []
         self._settings = settings
@@ -644,7 +652,10 @@ class Agent(Generic[DepsT, OutputT]):
             capabilities=spec.capabilities.get(spec.cache_key) or spec.initial,
             new_from=new_from,
         )
-        return AgentRun(spec, state, ctx, emit=emit)
+        return AgentRun(
+            spec, state, ctx, emit=emit, hooks=HookSet.of(self._hooks, call.hooks),
+            conversation_id=getattr(call.session, "session_id", None),
+        )
 
     def _resume(self, call: RunCall, emit: Emit | None) -> AgentRun[Any]:
         saved = call.state
@@ -674,7 +685,10 @@ class Agent(Generic[DepsT, OutputT]):
         ctx: RunContext[Any] = RunContext(
             deps=call.deps, model=spec.model_name, messages=state.messages, usage=state.usage
         )
-        return AgentRun(spec, state, ctx, emit=emit, resumed=True)
+        return AgentRun(
+            spec, state, ctx, emit=emit, resumed=True, hooks=HookSet.of(self._hooks, call.hooks),
+            conversation_id=getattr(call.session, "session_id", None),
+        )
 
     def _spec_for(self, call: RunCall, model_name: str | None) -> RunSpec:
         """The agent's own spec, or one built for this run's overrides."""
