@@ -5,7 +5,7 @@ answers (two chat completions per run). Both sides run in this process against t
 local server; the agent goes through GrokClient, the hand-written loop through a bare
 `httpx2.AsyncClient` with `json.loads`.
 
-    python bench/bench_agent.py [--runs 300] [--concurrency 100] [--server sim|own]
+    python bench/bench_agent.py [--runs 300] [--concurrency 100] [--server sim|own] [--tracing]
 
 Server: the simulated Grok (`agentkit.sim.server.run_in_thread`, a 50 ms first-byte delay
 for the concurrent phase) when it imports, else a minimal HTTP/1.1 server started from this
@@ -16,6 +16,10 @@ tool is async, so no client work runs in worker threads).
 Reported: CPU ms per run (sequential, no latency), runs/s with 100 runs in flight (50 ms
 per response), peak traced memory for 100 concurrent runs, and `import agentkit` time.
 Targets: agent CPU at most 1.5x the hand-written loop's; `import agentkit` under 200 ms.
+
+`--tracing` (needs `agentkit[otel]`) adds the agent with `OpenTelemetryHooks` twice: with
+OpenTelemetry's default no-op provider (tracing wired in but off), and with an SDK provider
+exporting every span to memory (tracing on).
 """
 
 from __future__ import annotations
@@ -211,15 +215,46 @@ def hand_loop(base_url: str) -> tuple[Callable[[], Awaitable[str]], Callable[[],
     return run, client.aclose
 
 
-def agent_loop(base_url: str) -> tuple[Callable[[], Awaitable[str]], Callable[[], Awaitable[None]]]:
+def agent_loop(
+    base_url: str, hooks: Any = ()
+) -> tuple[Callable[[], Awaitable[str]], Callable[[], Awaitable[None]]]:
     client = GrokClient.openai_compatible(base_url, "bench", max_retries=0, timeout=60)
-    agent = Agent("grok-4", instructions=INSTRUCTIONS, tools=[get_weather], client=client)
+    agent = Agent("grok-4", instructions=INSTRUCTIONS, tools=[get_weather], client=client,
+                  hooks=hooks)
 
     async def run() -> str:
         result = await agent.run(PROMPT)
         return result.output
 
     return run, client.aclose
+
+
+def traced_loops(
+    base_url: str,
+) -> dict[str, tuple[Callable[[], Awaitable[str]], Callable[[], Awaitable[None]]]]:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import NoOpTracerProvider
+
+    from agentkit.otel import OpenTelemetryHooks
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    traced_run, close = agent_loop(base_url, [OpenTelemetryHooks(tracer_provider=provider)])
+
+    async def run() -> str:
+        output = await traced_run()
+        exporter.clear()  # keep memory flat over thousands of runs
+        return output
+
+    return {
+        "agentkit + otel off": agent_loop(
+            base_url, [OpenTelemetryHooks(tracer_provider=NoOpTracerProvider())]
+        ),
+        "agentkit + otel on": (run, close),
+    }
 
 
 # -- measurements -----------------------------------------------------------------------------
@@ -285,6 +320,8 @@ async def main(args: argparse.Namespace) -> int:
     with server_cm as server:
         contenders = {"hand-written httpx2": hand_loop(server.base_url),
                       "agentkit Agent": agent_loop(server.base_url)}
+        if args.tracing:
+            contenders.update(traced_loops(server.base_url))
         cpu: dict[str, float] = {}
         rate: dict[str, float] = {}
         memory: dict[str, float] = {}
@@ -310,6 +347,9 @@ async def main(args: argparse.Namespace) -> int:
             for _, close in contenders.values():
                 await close()
     ratio = cpu["agentkit Agent"] / cpu["hand-written httpx2"]
+    for name in cpu:
+        if name.startswith("agentkit +"):
+            print(f"CPU ratio {name} / agentkit Agent: {cpu[name] / cpu['agentkit Agent']:.2f}x")
     top, agent_module = import_time()
     print(f"CPU ratio agent / hand-written: {ratio:.2f}x (target <= 1.5x)")
     print(f"import agentkit: {top:.0f} ms; import agentkit.agent: {agent_module:.0f} ms "
@@ -325,4 +365,6 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=300, help="sequential runs per CPU sample")
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--server", choices=("auto", "sim", "own"), default="auto")
+    parser.add_argument("--tracing", action="store_true",
+                        help="also the agent traced with OpenTelemetry (off and on)")
     raise SystemExit(anyio.run(main, parser.parse_args()))
