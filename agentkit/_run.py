@@ -33,8 +33,10 @@ from .errors import (
     AgentRunError,
     APIError,
     BadRequestError,
+    InputGuardrailTripped,
     MaxTurnsExceeded,
     ModelRetry,
+    OutputGuardrailTripped,
     OutputValidationError,
     RunStateError,
     ToolArgumentsError,
@@ -42,6 +44,7 @@ from .errors import (
     UserError,
 )
 from .events import PartialOutput, ReasoningDelta, TextDelta
+from .guardrails import GuardrailResult, InputGuardrail, OutputGuardrail, prompt_text
 from .hooks import HookSet, RunInfo
 from .output import OutputInvalid, next_mode
 from .state import Capabilities, Interruption, RunState
@@ -238,6 +241,19 @@ class AgentRun(ToolTurn, Generic[OutputT]):
         except OutputInvalid as invalid:
             self._output_failed(invalid)
             return None
+        return await self._accept(output)
+
+    async def _accept(self, output: Any) -> OutputStep:
+        """Finish on `output` once every output guardrail has passed it."""
+        if self.spec.output_guardrails:
+            tripped = await _first_tripped(self.spec.output_guardrails, self.ctx, output)
+            if tripped is not None:
+                guardrail, verdict = tripped
+                raise OutputGuardrailTripped(
+                    f"output guardrail {guardrail.name!r} refused the answer"
+                    + (f": {verdict.reason}" if verdict.reason else ""),
+                    guardrail=guardrail.name, result=verdict, messages=self.messages,
+                )
         return self._finish(output)
 
     def _finish(self, output: Any) -> OutputStep:
@@ -403,7 +419,9 @@ class AgentRun(ToolTurn, Generic[OutputT]):
             if hooks is not None:
                 await hooks.call("on_model_request", self.info, request)
             try:
-                if self.emit is None:
+                if spec.input_guardrails and self.state.turns == 1:
+                    completion = await self._guarded_send(request)
+                elif self.emit is None:
                     completion = await spec.model.complete(request, on_retry=self._count_retry)
                 else:
                     completion = await self._stream_turn(request, self.emit)
@@ -436,6 +454,53 @@ class AgentRun(ToolTurn, Generic[OutputT]):
             if hooks is not None:
                 await hooks.call("on_model_response", self.info, request, completion, None)
             return completion
+
+    async def _guarded_send(self, request: dict[str, Any]) -> ChatCompletion:
+        """The first request, sent while the input guardrails check the prompt: a tripped one
+        cancels the request, and nothing of its answer is used."""
+        spec = self.spec
+        outcome: list[ChatCompletion] = []
+        failures: list[BaseException] = []
+        tripped: list[tuple[InputGuardrail, GuardrailResult]] = []
+        prompt = prompt_text(self.messages)
+
+        async with anyio.create_task_group() as group:
+            async def send() -> None:
+                try:
+                    if self.emit is None:
+                        outcome.append(
+                            await spec.model.complete(request, on_retry=self._count_retry)
+                        )
+                    else:
+                        outcome.append(await self._stream_turn(request, self.emit))
+                except Exception as error:  # re-raised below, outside the group
+                    failures.append(error)
+                    group.cancel_scope.cancel()
+
+            async def check(guardrail: InputGuardrail) -> None:
+                try:
+                    verdict = await guardrail.run(self.ctx, prompt)
+                except Exception as error:
+                    failures.append(error)
+                    group.cancel_scope.cancel()
+                    return
+                if verdict.tripped:
+                    tripped.append((guardrail, verdict))
+                    group.cancel_scope.cancel()
+
+            for guardrail in spec.input_guardrails:
+                group.start_soon(check, guardrail)
+            group.start_soon(send)
+        if tripped:
+            guardrail, verdict = tripped[0]
+            raise InputGuardrailTripped(
+                f"input guardrail {guardrail.name!r} refused the prompt"
+                + (f": {verdict.reason}" if verdict.reason else ""),
+                guardrail=guardrail.name, result=verdict, messages=self.messages,
+            )
+        if failures:
+            raise failures[0]
+        return outcome[0]
 
     def _count_retry(self, error: APIError) -> None:
         # The client sent a request that failed and will send it again: it still counts.
@@ -537,7 +602,7 @@ class AgentRun(ToolTurn, Generic[OutputT]):
                     "Final answer received." if call is final
                     else "Not run: the final answer was given in the same turn.",
                 )
-        return self._finish(output)
+        return await self._accept(output)
 
     async def _validate(self, text: str, *, from_tool: bool) -> Any:
         output = self.spec.output
@@ -598,6 +663,30 @@ def _rejected(retry: ModelRetry, text: str) -> OutputInvalid:
         errors=[{"loc": "", "msg": retry.message, "input": text}],
         raw_text=text,
     )
+
+
+async def _first_tripped(
+    guardrails: Sequence[OutputGuardrail], ctx: RunContext[Any], value: Any
+) -> tuple[OutputGuardrail, GuardrailResult] | None:
+    """Run `guardrails` on `value` concurrently; the first (in order) that tripped."""
+    verdicts: list[GuardrailResult | None] = [None] * len(guardrails)
+    failures: list[BaseException] = []
+
+    async def check(index: int) -> None:
+        try:
+            verdicts[index] = await guardrails[index].run(ctx, value)
+        except Exception as error:  # re-raised below, outside the group
+            failures.append(error)
+
+    async with anyio.create_task_group() as group:
+        for index in range(len(guardrails)):
+            group.start_soon(check, index)
+    if failures:
+        raise failures[0]
+    for guardrail, verdict in zip(guardrails, verdicts, strict=True):
+        if verdict is not None and verdict.tripped:
+            return guardrail, verdict
+    return None
 
 
 def _describe_change(old: Capabilities, new: Capabilities) -> str:

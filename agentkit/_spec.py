@@ -11,6 +11,7 @@ from ._model import ChatModel
 from ._schema import Target
 from .context import RunContext
 from .events import AgentEvent
+from .guardrails import InputGuardrail, OutputGuardrail
 from .output import OutputSpec
 from .state import Capabilities
 from .tool import Tool
@@ -74,6 +75,8 @@ class RunSpec:
         agent_name: The agent's name, written into run states.
         interrupting: Whether any tool may stop the run (approval, deferred results).
         preparing: The tools with a `prepare` function, by their index in `tool_definitions`.
+        input_guardrails: Checks on the prompt, run beside the first request.
+        output_guardrails: Checks on the final output, before it is returned.
     """
 
     model_name: str
@@ -98,3 +101,5 @@ class RunSpec:
     agent_name: str | None = None
     interrupting: bool = False
     preparing: tuple[tuple[int, Tool], ...] = ()
+    input_guardrails: tuple[InputGuardrail, ...] = ()
+    output_guardrails: tuple[OutputGuardrail, ...] = ()

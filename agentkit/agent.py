@@ -39,6 +39,7 @@ from ._stream import AgentStream
 from .client import SIMULATED_NOTICE, GrokClient
 from .context import RunContext
 from .errors import AgentRunError, APIError, ConfigurationError, RunStateError, UserError
+from .guardrails import InputGuardrail, OutputGuardrail, as_guardrails
 from .hooks import HookSet, RunHooks
 from .output import OutputMode, OutputSpec, resolve_mode
 from .profiles import ModelProfile, profile_for
@@ -75,6 +76,8 @@ class AgentOptions(TypedDict, total=False):
     redact_tool_errors: bool
     max_result_chars: int | None
     hooks: Sequence[RunHooks]
+    input_guardrails: Sequence[Any]
+    output_guardrails: Sequence[Any]
 
 
 _TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".md", ".txt")
@@ -122,6 +125,11 @@ class Agent(Generic[DepsT, OutputT]):
         hooks: Lifecycle hooks (`agentkit.hooks.RunHooks`) called in every run: run start and
             end, each model request and response, retries, fallbacks, each tool call.
             `agentkit.otel.OpenTelemetryHooks()` traces runs with OpenTelemetry.
+        input_guardrails: Checks on the prompt (`agentkit.guardrails`: functions returning a
+            `GuardrailResult`, a bool or None, or agents), run beside the first request; one
+            that trips raises `InputGuardrailTripped` before any tool runs.
+        output_guardrails: Checks on the final output; one that trips raises
+            `OutputGuardrailTripped` instead of returning it.
 
     Raises:
         ConfigurationError: An option is out of range, or the client is not a client.
@@ -220,6 +228,8 @@ class Agent(Generic[DepsT, OutputT]):
         redact_tool_errors: bool = False,
         max_result_chars: int | None = 20_000,
         hooks: Sequence[RunHooks] = (),
+        input_guardrails: Sequence[Any] = (),
+        output_guardrails: Sequence[Any] = (),
     ) -> None:
         if not isinstance(model, str) or not model.strip():
             raise ConfigurationError(f"model must be a model id such as 'grok-4', got {model!r}")
@@ -268,6 +278,8 @@ class Agent(Generic[DepsT, OutputT]):
         self._template = _load_instructions(instructions)
         self._hooks = tuple(hooks)
         HookSet(self._hooks)  # checks them now rather than at the first run
+        self._input_guardrails = as_guardrails(input_guardrails, InputGuardrail)
+        self._output_guardrails = as_guardrails(output_guardrails, OutputGuardrail)
         self._instruction_functions: list[tuple[Callable[..., Any], bool]] = []
         self._validators: list[OutputValidator] = []
         self._settings = settings
@@ -794,6 +806,8 @@ class Agent(Generic[DepsT, OutputT]):
             agent_name=self.name,
             interrupting=any(tool.interrupts for tool in tools),
             preparing=tuple((i, tool) for i, tool in enumerate(tools) if tool.prepare is not None),
+            input_guardrails=self._input_guardrails,
+            output_guardrails=self._output_guardrails,
         )
 
     def _resolve_model(self) -> ChatModel:

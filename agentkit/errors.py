@@ -5,7 +5,8 @@ AgentKitError
 ├── UserError                       developer misuse: fix the code or the configuration
 │   ├── ConfigurationError          a missing key, a bad base URL, a bad option
 │   ├── ToolDefinitionError         a function that cannot become a tool
-│   └── RunStateError               a saved run state that cannot be resumed by this agent
+│   ├── RunStateError               a saved run state that cannot be resumed by this agent
+│   └── ModelRequestBlockedError    a real model request where they are switched off (tests)
 ├── APIError                        the server or the network failed us
 │   ├── APIConnectionError          could not connect, or the connection broke
 │   │   └── APITimeoutError         a connect, read, write or pool timeout
@@ -57,10 +58,14 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "GoneError",
+    "GuardrailTripped",
+    "InputGuardrailTripped",
     "InternalServerError",
     "MaxTurnsExceeded",
+    "ModelRequestBlockedError",
     "ModelRetry",
     "NotFoundError",
+    "OutputGuardrailTripped",
     "OutputValidationError",
     "PermissionDeniedError",
     "QuotaExceededError",
@@ -145,6 +150,12 @@ class RunStateError(UserError):
     """A saved `RunState` that this agent cannot resume: not a run state, a format version this
     agentkit does not read, made by another agent, or edited into something the agent would not
     do (a call to a tool it does not have). Nothing has run when this is raised."""
+
+
+class ModelRequestBlockedError(UserError):
+    """A request for a real model while real model requests are switched off (in tests:
+    `AGENTKIT_ALLOW_MODEL_REQUESTS=0` or `agentkit.testing.block_model_requests()`). Raised
+    before anything is sent; the simulator, replays and loopback servers are never blocked."""
 
 
 class SessionError(AgentKitError):
@@ -351,6 +362,32 @@ class UsageLimitExceeded(AgentRunError):
 
 class ToolRetriesExceeded(AgentRunError):
     """A tool failed more times than its retry budget allows."""
+
+
+class GuardrailTripped(AgentRunError):
+    """A guardrail stopped the run.
+
+    Attributes:
+        guardrail: The guardrail's name.
+        result: What it concluded (`agentkit.guardrails.GuardrailResult`: `reason`, `info`).
+    """
+
+    def __init__(
+        self, message: str, *, guardrail: str, result: Any,
+        messages: Sequence[Mapping[str, Any]] = (),
+    ):
+        super().__init__(message, messages=messages)
+        self.guardrail = guardrail
+        self.result = result
+
+
+class InputGuardrailTripped(GuardrailTripped):
+    """An input guardrail refused the prompt; no tool ran and the first request was
+    cancelled (or its answer dropped)."""
+
+
+class OutputGuardrailTripped(GuardrailTripped):
+    """An output guardrail refused the final output, which the run did not return."""
 
 
 class OutputValidationError(AgentRunError):
