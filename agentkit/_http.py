@@ -6,6 +6,7 @@ never an httpx2 type, so the HTTP library can be replaced here alone.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -14,7 +15,13 @@ import anyio
 import httpx2
 
 from ._cassette import Cassette, Interaction, ReplayMismatchError
-from .errors import APIConnectionError, APITimeoutError, ConfigurationError, redact
+from ._switch import check_model_request
+from .errors import (
+    APIConnectionError,
+    APITimeoutError,
+    ConfigurationError,
+    redact,
+)
 
 __all__ = [
     "HTTPClient",
@@ -24,10 +31,29 @@ __all__ = [
     "ReplayMismatchError",
     "ReplayTransport",
     "Transport",
+    "reaches_network",
 ]
 
 Transport = httpx2.AsyncBaseTransport
 """What `GrokClient(transport=...)` accepts: any httpx2 async transport."""
+
+
+def reaches_network(transport: Transport | None) -> bool:
+    """Whether requests through `transport` may leave the process.
+
+    In-process transports (the simulator's, a replay, httpx2's mock and ASGI transports)
+    never do, nor does a recording of one; the default network transport, and any transport
+    agentkit does not know, may.
+    """
+    if transport is None:
+        return True
+    if isinstance(transport, RecordingTransport):
+        return reaches_network(transport.inner)
+    if isinstance(transport, ReplayTransport | httpx2.MockTransport | httpx2.ASGITransport):
+        return False
+    # Only a loaded simulator can have made a SimTransport; this module does not import it.
+    sim = sys.modules.get("agentkit.sim.transport")
+    return sim is None or not isinstance(transport, sim.SimTransport)
 
 
 class HTTPResponse:
@@ -126,6 +152,8 @@ class HTTPClient:
     ) -> None:
         if transport is not None and http_client is not None:
             raise ConfigurationError("pass either transport= or http_client=, not both")
+        # An http_client's transport is its own business: assume it reaches the network.
+        self._guarded = http_client is not None or reaches_network(transport)
         self._timeout = self._make_timeout(timeout, connect_timeout)
         self._default_timeout = timeout
         self._connect_timeout = connect_timeout
@@ -192,6 +220,8 @@ class HTTPClient:
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
         timeout: float | None, *, stream: bool,
     ) -> httpx2.Response:
+        if self._guarded:
+            check_model_request(method, url)
         # httpx2 enforces its timeouts per socket operation on network transports only; this
         # outer bound holds on any transport (in-process, mock, a custom one). The second of
         # grace lets httpx2's own, more precise timeout fire first where it applies.
@@ -222,23 +252,44 @@ class HTTPClient:
 class RecordingTransport(httpx2.AsyncBaseTransport):
     """Records every exchange to a JSON cassette while passing it through to `inner`.
 
-    The file has the format of the conformance corpus (one object per exchange, under
-    `"interactions"`). Request headers are never written, response headers are cut to an
-    allow-list, and the bearer token of each request is scrubbed from everything written.
+    `GrokClient(transport=RecordingTransport(path))` records the real API (the network when
+    `inner` is None); `GrokClient.simulated(transport=RecordingTransport(path))` records the
+    simulated model, offline. The file has the format of the conformance corpus (one object
+    per exchange, under `"interactions"`), rewritten after each exchange. Request headers are
+    never written, response headers are cut to an allow-list, and the bearer token of each
+    request is scrubbed from everything written.
     """
 
     def __init__(self, path: str | Path, inner: Transport | None = None) -> None:
         self._cassette = Cassette(Path(path))
-        self._inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
+        self._inner = inner
 
     @property
     def cassette(self) -> Cassette:
         """The recorded exchanges so far."""
         return self._cassette
 
+    @property
+    def inner(self) -> Transport | None:
+        """What is recorded: the transport given, the simulator once `GrokClient.simulated()`
+        has been handed this recorder, or None for the network (opened at the first request)."""
+        return self._inner
+
+    def _attach(self, inner: Transport) -> None:
+        """Record `inner` (the simulator's transport), if no inner transport was given."""
+        if self._inner is not None:
+            raise ConfigurationError(
+                f"this RecordingTransport already records {type(self._inner).__name__}: "
+                "GrokClient.simulated(transport=...) takes one made without inner=, to record "
+                "the simulator; to record another transport, pass it to GrokClient(transport=...)"
+            )
+        self._inner = inner
+
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         body = await request.aread()
         secret = _bearer_token(request.headers.get("authorization", ""))
+        if self._inner is None:
+            self._inner = httpx2.AsyncHTTPTransport()
         response = await self._inner.handle_async_request(request)
         content_type = response.headers.get("content-type", "")
         method, url = request.method, str(request.url)
@@ -280,7 +331,8 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        if self._inner is not None:
+            await self._inner.aclose()
 
 
 class ReplayTransport(httpx2.AsyncBaseTransport):

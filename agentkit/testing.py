@@ -1,4 +1,5 @@
-"""A scripted model for unit tests of agents: replies from a list or a function, no HTTP.
+"""Testing agents: a scripted model with no HTTP, the same script for the simulated server,
+and a switch that keeps real model requests out of test suites.
 
 ```python
 from agentkit.testing import ScriptedModel, call
@@ -12,9 +13,16 @@ assert model.requests[0]["tools"][0]["function"]["name"] == "get_forecast"
 A reply is a string (the assistant's text), a `call(...)` or a list of them (tool calls made
 in one turn), a `reply(...)` (text, calls, reasoning and usage together), a ready
 `ChatCompletion`, or an exception instance, which the model raises (a `BadRequestError` to
-test fallbacks, say). Streaming splits the text into word-sized chunks, so delta handling is
-exercised too. The model satisfies the agent's `ChatModel` protocol: `complete(request)` and
-`stream(request)`.
+test fallbacks, say). The simulator's `SimReply` and `SimToolCall` are accepted too.
+Streaming splits the text into word-sized chunks, so delta handling is exercised too. The
+model satisfies the agent's `ChatModel` protocol: `complete(request)` and `stream(request)`.
+
+The same strings, `call(...)` and `reply(...)` script the simulated server, through the HTTP
+layer: `GrokClient.simulated(scripted([...]))` (`scripted` is `agentkit.sim.scripted`).
+
+`block_model_requests()` (or `AGENTKIT_ALLOW_MODEL_REQUESTS=0` in the environment) makes
+every request to a real model fail with `ModelRequestBlockedError` before it is sent;
+`allow_model_requests()` lets them through again inside a blocked suite.
 """
 
 from __future__ import annotations
@@ -28,7 +36,10 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from ._accumulate import ChatAccumulator
+from ._switch import ModelRequestSwitch
 from .errors import APIError, UserError
+from .sim.policy import scripted
+from .sim.reply import SimReply, SimToolCall
 from .types.chat import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -43,7 +54,18 @@ from .types.chat import (
 )
 from .types.usage import Usage
 
-__all__ = ["Reply", "ReplyFunction", "ScriptedCall", "ScriptedModel", "ScriptedReply", "call", "reply"]
+__all__ = [
+    "Reply",
+    "ReplyFunction",
+    "ScriptedCall",
+    "ScriptedModel",
+    "ScriptedReply",
+    "allow_model_requests",
+    "block_model_requests",
+    "call",
+    "reply",
+    "scripted",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +103,8 @@ class ScriptedReply:
 
 
 Reply: TypeAlias = (
-    "str | ScriptedCall | Sequence[ScriptedCall] | ScriptedReply | ChatCompletion | BaseException"
+    str | ScriptedCall | SimToolCall | Sequence[ScriptedCall | SimToolCall] | ScriptedReply
+    | SimReply | ChatCompletion | BaseException
 )
 """Anything a script may hold, or a reply function return."""
 
@@ -104,15 +127,55 @@ def call(name: str, arguments: str | Mapping[str, Any] | None = None, /, *,
 def reply(
     content: str = "",
     *,
-    tool_calls: Sequence[ScriptedCall] = (),
+    tool_calls: Sequence[ScriptedCall | SimToolCall] = (),
     reasoning: str | None = None,
     usage: Usage | Mapping[str, Any] | None = None,
     finish_reason: str | None = None,
 ) -> ScriptedReply:
-    """A reply with text, tool calls, reasoning and usage together."""
+    """A reply with text, tool calls, reasoning and usage together.
+
+    `usage` is reported by `ScriptedModel` only: the simulated server counts tokens itself.
+    """
     if usage is not None and not isinstance(usage, Usage):
         usage = Usage.model_validate(usage)
-    return ScriptedReply(content, tuple(tool_calls), reasoning, usage, finish_reason)
+    return ScriptedReply(content, _calls(tool_calls), reasoning, usage, finish_reason)
+
+
+def block_model_requests() -> ModelRequestSwitch:
+    """A `with` block in which every real model request fails before it is sent.
+
+    Real means through the network to a host that is not this machine: the simulator
+    (`GrokClient.simulated()`), `ScriptedModel`, `ReplayTransport`, httpx2's mock transports
+    and servers on 127.0.0.1 or localhost are never blocked. A blocked request raises
+    `ModelRequestBlockedError`, whatever the API key. The block holds for the code run in it,
+    and for the tasks and the `anyio.to_thread` / `asyncio.to_thread` workers started there
+    (they inherit its context), not for code beside it; use it around a test, or in a
+    fixture: `with block_model_requests(): yield`. Plain `threading.Thread`s and other
+    processes do not inherit it: for them, set `AGENTKIT_ALLOW_MODEL_REQUESTS=0` in the
+    environment.
+    """
+    return ModelRequestSwitch(allowed=False)
+
+
+def allow_model_requests() -> ModelRequestSwitch:
+    """A `with` block in which real model requests go through, whatever
+    `AGENTKIT_ALLOW_MODEL_REQUESTS` or an enclosing `block_model_requests()` says: for the
+    one test that is meant to talk to the real API."""
+    return ModelRequestSwitch(allowed=True)
+
+
+def _calls(items: Sequence[ScriptedCall | SimToolCall]) -> tuple[ScriptedCall, ...]:
+    calls = []
+    for item in items:
+        if isinstance(item, ScriptedCall):
+            calls.append(item)
+        elif isinstance(item, SimToolCall):
+            calls.append(ScriptedCall(item.name, item.arguments))
+        else:
+            raise TypeError(
+                f"a tool call in a script must be a call(...) or a SimToolCall, got {item!r}"
+            )
+    return tuple(calls)
 
 
 class ScriptedModel:
@@ -177,13 +240,7 @@ class ScriptedModel:
             item = self._script[index]
         if isinstance(item, BaseException):
             raise item
-        if isinstance(item, ChatCompletion | ScriptedReply):
-            return item
-        if isinstance(item, str):
-            return ScriptedReply(content=item)
-        if isinstance(item, ScriptedCall):
-            return ScriptedReply(tool_calls=(item,))
-        return ScriptedReply(tool_calls=tuple(item))
+        return _as_scripted_reply(item, index)
 
     def _completion(self, item: ScriptedReply | ChatCompletion) -> ChatCompletion:
         if isinstance(item, ChatCompletion):
@@ -202,6 +259,28 @@ class ScriptedModel:
             id=f"scripted-{len(self.requests)}", model=self.model_name,
             choices=[Choice(message=message, finish_reason=finish)], usage=usage,
         )
+
+
+def _as_scripted_reply(item: object, index: int) -> ScriptedReply | ChatCompletion:
+    if isinstance(item, ChatCompletion | ScriptedReply):
+        return item
+    if isinstance(item, str):
+        return ScriptedReply(content=item)
+    if isinstance(item, ScriptedCall):
+        return ScriptedReply(tool_calls=(item,))
+    if isinstance(item, SimToolCall):
+        return ScriptedReply(tool_calls=_calls([item]))
+    if isinstance(item, list | tuple):
+        return ScriptedReply(tool_calls=_calls(item))
+    if isinstance(item, SimReply):
+        return ScriptedReply(
+            content=item.content, tool_calls=_calls(item.tool_calls), reasoning=item.reasoning,
+            finish_reason=item.finish_reason,
+        )
+    raise TypeError(
+        f"reply {index + 1} is {item!r}, which is not a reply: a reply is a str, a call(...) "
+        "or a list of them, a reply(...), a SimReply, a ChatCompletion or an exception to raise"
+    )
 
 
 _WORDS = re.compile(r"\S*\s*")

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pydantic_core
 from pydantic import BaseModel, ValidationError
 
-from .._http import HTTPClient, HTTPStream, Transport
+from .._http import HTTPClient, HTTPStream, RecordingTransport, ReplayTransport, Transport
 from .._retry import RetryPolicy, parse_retry_after
 from .._version import __version__
 from ..errors import (
@@ -200,15 +200,51 @@ class GrokClient:
         return cls(api_key, base_url=base_url, provider=OPENAI_COMPATIBLE, **options)
 
     @classmethod
-    def simulated(cls, policy: Policy | None = None, **options: Any) -> GrokClient:
-        """A client wired in-process to the local simulated Grok: no network, no key."""
+    def simulated(
+        cls, policy: Policy | None = None, *, transport: Transport | None = None, **options: Any
+    ) -> GrokClient:
+        """A client wired in-process to the local simulated Grok: no network, no key.
+
+        Args:
+            policy: What the simulated model says: `SimulatedModel()` when None, or your own
+                replies with `scripted([...])`.
+            transport: To record or replay instead of only simulating: a `RecordingTransport`
+                made without `inner=` records the simulator's answers to its cassette; a
+                `ReplayTransport` answers from a cassette in the simulator's place. A
+                `SimTransport` (or a recording of one) brings a simulator you configured.
+            **options: As for `GrokClient`: `timeout`, `max_retries`, `default_headers`,
+                `retry_policy`.
+        """
         from ..sim import SimCore, SimTransport
 
+        taken = sorted(set(options) & {"api_key", "base_url", "provider", "http_client"})
+        if taken:
+            raise ConfigurationError(
+                f"GrokClient.simulated() sets {', '.join(taken)} itself; for another server "
+                "use GrokClient(...) or GrokClient.openai_compatible(base_url)"
+            )
+        recorded = transport.inner if isinstance(transport, RecordingTransport) else transport
+        if recorded is not None and not isinstance(recorded, SimTransport | ReplayTransport):
+            raise ConfigurationError(
+                "GrokClient.simulated(transport=...) takes a RecordingTransport (to record the "
+                "simulator), a ReplayTransport (to replay a cassette) or a SimTransport, got "
+                f"{type(recorded).__name__}; to send through another transport, use "
+                "GrokClient(api_key, base_url=..., transport=...)"
+            )
+        if policy is not None and recorded is not None:
+            raise ConfigurationError(
+                f"GrokClient.simulated() got a policy and a {type(recorded).__name__}, which "
+                "answers without it: give the policy to the SimCore you made, or drop one"
+            )
+        if transport is None:
+            transport = SimTransport(SimCore(policy))
+        elif isinstance(transport, RecordingTransport) and recorded is None:
+            transport._attach(SimTransport(SimCore(policy)))
         return cls(
             "sim-key",
             base_url="http://simulated.grok.local/v1",
             provider=OPENAI_COMPATIBLE,
-            transport=SimTransport(SimCore(policy)),
+            transport=transport,
             **options,
         )
 

@@ -34,8 +34,9 @@ import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
+from ..errors import ConfigurationError, UserError
 from ._answers import (
     describe_images,
     direct_answer,
@@ -54,7 +55,16 @@ from ._sources import pick_record
 from ._words import related_to_any
 from .reply import Policy, SimReply, SimToolCall
 
-__all__ = ["ScriptExhaustedError", "SimulatedModel", "is_reasoning_model", "scripted"]
+if TYPE_CHECKING:
+    from ..testing import ScriptedCall, ScriptedReply
+
+__all__ = [
+    "ScriptExhaustedError",
+    "ScriptItem",
+    "SimulatedModel",
+    "is_reasoning_model",
+    "scripted",
+]
 
 _DEFAULT_THRESHOLD = 1.0
 _FENCE = re.compile(r"```[\w-]*\s*\n(.*?)```", re.DOTALL)
@@ -63,7 +73,7 @@ _REASONING_ALWAYS = ("grok-4", "grok-4-0709", "grok-4-latest", "grok-4.20")
 _REASONING_FAMILIES = ("grok-code", "grok-4.3", "grok-4.5", "grok-4.6")
 
 
-class ScriptExhaustedError(LookupError):
+class ScriptExhaustedError(UserError, LookupError):
     """A `scripted` policy was asked for more replies than it was given."""
 
 
@@ -461,22 +471,76 @@ def _extract_json(text: str) -> Any:
 # --------------------------------------------------------------------------------------------
 
 
-def _as_reply(value: SimReply | str) -> SimReply:
+ScriptItem: TypeAlias = (
+    "SimReply | str | SimToolCall | ScriptedCall | ScriptedReply"
+    " | Sequence[SimToolCall | ScriptedCall]"
+)
+"""A scripted reply: the simulator's `SimReply`/`SimToolCall`, or the `agentkit.testing`
+vocabulary `ScriptedModel` takes (a string, `call(...)` or a list of them, `reply(...)`)."""
+
+
+def _as_reply(value: object) -> SimReply:
     if isinstance(value, SimReply):
         return value
     if isinstance(value, str):
         return SimReply(content=value)
-    raise TypeError(f"a scripted reply must be a SimReply or a str, got {type(value).__name__}")
+    if isinstance(value, SimToolCall):
+        return SimReply(tool_calls=(value,))
+    # agentkit.testing imports this module; importing it back here, when first needed, keeps
+    # the two free of an import cycle.
+    from ..testing import ScriptedCall, ScriptedReply
+
+    if isinstance(value, ScriptedCall):
+        return SimReply(tool_calls=(_sim_call(value),))
+    if isinstance(value, ScriptedReply):
+        if value.usage is not None:
+            raise ConfigurationError(
+                "reply(usage=...) is for ScriptedModel: the simulated server counts the "
+                "tokens of its replies itself; drop usage= in a scripted() policy"
+            )
+        return SimReply(
+            content=value.content, reasoning=value.reasoning,
+            tool_calls=tuple(_sim_call(c) for c in value.tool_calls),
+            finish_reason=value.finish_reason,
+        )
+    if isinstance(value, list | tuple) and all(
+        isinstance(c, SimToolCall | ScriptedCall) for c in value
+    ):
+        return SimReply(tool_calls=tuple(_sim_call(c) for c in value))
+    if isinstance(value, BaseException):
+        raise ConfigurationError(
+            f"a scripted() policy cannot raise {type(value).__name__}: make the simulated "
+            "server fail with a Fault instead (SimCore(faults=FaultPlan([Fault('429')])) or "
+            "the x-sim-fault header), or script the exception for ScriptedModel"
+        )
+    raise TypeError(
+        "a scripted reply must be a SimReply or a str, a SimToolCall, a call(...) or a list "
+        f"of calls, or a reply(...), got {type(value).__name__}"
+    )
+
+
+def _sim_call(call: SimToolCall | ScriptedCall) -> SimToolCall:
+    if isinstance(call, SimToolCall):
+        return call
+    if call.id is not None:
+        raise ConfigurationError(
+            f"call({call.name!r}, id={call.id!r}): the simulated server makes its own call ids "
+            "(call_ and 8 digits); drop id= in a scripted() policy, or use ScriptedModel"
+        )
+    return SimToolCall(call.name, call.arguments)
 
 
 def scripted(
-    replies: Sequence[SimReply | str] | Callable[[Mapping[str, Any]], SimReply | str],
+    replies: Sequence[ScriptItem] | Callable[[Mapping[str, Any]], ScriptItem],
 ) -> Policy:
     """A policy that answers with your replies instead of the simulated model's.
 
     Args:
-        replies: Replies to give in order, one per request (a string is a text reply); or a
-            function from the request body to a reply.
+        replies: Replies to give in order, one per request; or a function from the request
+            body to a reply. A reply is a string (the text), a `call(...)` or a list of them
+            (the tool calls of one turn), a `reply(...)`, or a `SimReply`: what
+            `agentkit.testing.ScriptedModel` takes, except exceptions, ready completions,
+            call ids and usage, which the simulated server writes itself.
 
     Returns:
         The policy. A list policy is safe to share between threads; it raises
@@ -484,6 +548,7 @@ def scripted(
 
     Raises:
         TypeError: If `replies` is a single string or holds something else than replies.
+        ConfigurationError: If a reply asks for what only `ScriptedModel` can do.
     """
     if isinstance(replies, str):
         raise TypeError("scripted() takes a list of replies; wrap one reply as scripted([reply])")
