@@ -2,11 +2,62 @@
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import ipaddress
 import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
+
+from tests.shared import require_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class _CheckoutFinder(importlib.abc.MetaPathFinder):
+    """Finds `agentkit.tools` and `agentkit.examples` in the checkout's tools/ and examples/.
+
+    `python -m pytest` puts the checkout first on sys.path, so its agentkit/ is imported even
+    when the environment has a regular (non-editable) install, as `.ci/run` makes: the
+    install's mapping of the two subpackages is then not in play. This does what an editable
+    install's finder does, for those two names only.
+    """
+
+    def __init__(self, folders: dict[str, Path]) -> None:
+        self._folders = folders
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        folder = self._folders.get(fullname)
+        if folder is None:
+            return None
+        return importlib.util.spec_from_file_location(
+            fullname, folder / "__init__.py", submodule_search_locations=[str(folder)]
+        )
+
+
+def _map_checkout_subpackages() -> None:
+    import agentkit
+
+    if Path(agentkit.__file__ or "").resolve().parent != ROOT / "agentkit":
+        return  # an installed agentkit is under test: it brings its own tools and examples
+    missing = {
+        f"agentkit.{name}": ROOT / name
+        for name in ("tools", "examples")
+        if importlib.util.find_spec(f"agentkit.{name}") is None
+    }
+    if missing:
+        sys.meta_path.append(_CheckoutFinder(missing))
+
+
+_map_checkout_subpackages()
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -65,3 +116,9 @@ def _no_api_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+def shared_corpus() -> None:
+    """For tests that read ../shared: skipped without it (failed under CI=true)."""
+    require_corpus()

@@ -25,7 +25,9 @@ from agentkit.errors import (
     RateLimitError,
 )
 from agentkit.types import ChatCompletion
-from tests.shared import conformance_files
+from tests.shared import conformance_files, conformance_params
+
+pytestmark = pytest.mark.usefixtures("shared_corpus")
 
 FILES = conformance_files()
 ERROR_CLASSES: dict[int, type[APIStatusError]] = {
@@ -116,7 +118,7 @@ async def _replay(path: Path, chunk_size: int | None) -> ChatCompletion:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+@pytest.mark.parametrize("path", conformance_params(FILES))
 async def test_recording_replays(path: Path) -> None:
     recording = json.loads(path.read_text())
     response = recording["response"]

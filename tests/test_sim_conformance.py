@@ -24,7 +24,9 @@ import pytest
 from agentkit.sim import SimCore, SimReply, SimToolCall
 from agentkit.sim.core import SimResponse
 from agentkit.sim.models import MODELS, index_models
-from tests.shared import conformance_files
+from tests.shared import conformance_files, conformance_params
+
+pytestmark = pytest.mark.usefixtures("shared_corpus")
 
 MODEL_INDEX = index_models(MODELS)
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -275,7 +277,7 @@ def _check_stream(
         assert _kinds(ours) == _kinds(recorded)
 
 
-@pytest.mark.parametrize("path", OK_FILES, ids=[path.name for path in OK_FILES])
+@pytest.mark.parametrize("path", conformance_params(OK_FILES))
 def test_replayed_exchange_has_xai_shape(path: Path) -> None:
     record = _load(path)
     body = _adapt(record["request"]["json"], record["tags"])
