@@ -5,8 +5,6 @@ Users import from here; the names below are the public API.
 
 from __future__ import annotations
 
-from pathlib import Path as _Path
-
 from ._call import RunOptions
 from ._http import RecordingTransport, ReplayMismatchError, ReplayTransport
 from ._iter import AgentIter
@@ -32,10 +30,14 @@ from .errors import (
     ConfigurationError,
     ConflictError,
     GoneError,
+    GuardrailTripped,
+    InputGuardrailTripped,
     InternalServerError,
     MaxTurnsExceeded,
+    ModelRequestBlockedError,
     ModelRetry,
     NotFoundError,
+    OutputGuardrailTripped,
     OutputValidationError,
     PermissionDeniedError,
     QuotaExceededError,
@@ -54,6 +56,7 @@ from .errors import (
 )
 from .events import (
     AgentEvent,
+    AgentHandoff,
     FinalResult,
     PartialOutput,
     ReasoningDelta,
@@ -61,6 +64,9 @@ from .events import (
     ToolCallFinished,
     ToolCallStarted,
 )
+from .guardrails import GuardrailResult
+from .handoffs import Handoff, handoff
+from .hooks import RunHooks, RunInfo
 from .output import OutputMode
 from .profiles import ModelProfile, profile_for
 from .prompts import PromptTemplate
@@ -87,6 +93,7 @@ __all__ = [
     "APITimeoutError",
     "Agent",
     "AgentEvent",
+    "AgentHandoff",
     "AgentIter",
     "AgentKitError",
     "AgentRunError",
@@ -106,15 +113,21 @@ __all__ = [
     "FinalResult",
     "GoneError",
     "GrokClient",
+    "GuardrailResult",
+    "GuardrailTripped",
+    "Handoff",
     "InMemorySession",
+    "InputGuardrailTripped",
     "InternalServerError",
     "Interruption",
     "MaxTurnsExceeded",
     "ModelProfile",
+    "ModelRequestBlockedError",
     "ModelRequestStep",
     "ModelResponseStep",
     "ModelRetry",
     "NotFoundError",
+    "OutputGuardrailTripped",
     "OutputMode",
     "OutputStep",
     "OutputValidationError",
@@ -131,6 +144,8 @@ __all__ = [
     "ReplayTransport",
     "RetryPolicy",
     "RunContext",
+    "RunHooks",
+    "RunInfo",
     "RunOptions",
     "RunResult",
     "RunState",
@@ -161,15 +176,8 @@ __all__ = [
     "UsageLimits",
     "UserError",
     "__version__",
+    "handoff",
     "profile_for",
     "serialize_result",
     "tool",
 ]
-
-# The wheel ships the bundled tools and examples inside the package (agentkit/tools,
-# agentkit/examples); a source checkout keeps them beside it (tools/, examples/). Let the
-# checkout import them under the same names, so tests and `python examples/x.py` agree with
-# an installed wheel.
-_checkout = _Path(__file__).resolve().parent.parent
-if not (_Path(__file__).parent / "tools").is_dir() and (_checkout / "tools" / "__init__.py").is_file():
-    __path__.append(str(_checkout))
