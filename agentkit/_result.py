@@ -31,9 +31,14 @@ class RunResult(Generic[OutputT]):
         interruptions: The tool calls the run paused for (empty when it finished): approve,
             reject or answer each on `state`, then resume.
         sub_results: Results of agents run as tools during the run, by tool call id.
+        agent_name: The agent that gave the output: the one run, or the last one a handoff
+            passed the conversation to.
     """
 
-    __slots__ = ("_output", "interruptions", "messages", "new_from", "state", "sub_results", "usage")
+    __slots__ = (
+        "_output", "agent_name", "interruptions", "messages", "new_from", "state", "sub_results",
+        "usage",
+    )
 
     def __init__(
         self,
@@ -45,8 +50,10 @@ class RunResult(Generic[OutputT]):
         state: RunState,
         interruptions: Sequence[Interruption] = (),
         sub_results: dict[str, RunResult[Any]] | None = None,
+        agent_name: str | None = None,
     ) -> None:
         self._output = output
+        self.agent_name = agent_name
         self.messages = messages
         self.usage = usage
         self.new_from = new_from

@@ -43,7 +43,7 @@ from .errors import (
     UsageLimitExceeded,
     UserError,
 )
-from .events import PartialOutput, ReasoningDelta, TextDelta
+from .events import AgentHandoff, PartialOutput, ReasoningDelta, TextDelta
 from .guardrails import GuardrailResult, InputGuardrail, OutputGuardrail, prompt_text
 from .hooks import HookSet, RunInfo
 from .output import OutputInvalid, next_mode
@@ -228,6 +228,14 @@ class AgentRun(ToolTurn, Generic[OutputT]):
             if final is not None:
                 return await self._final_call(final, calls, answered)
         if calls:
+            if spec.handoffs:
+                chosen = next(
+                    (c for c in calls if c.function.name in spec.handoffs and c.id not in answered),
+                    None,
+                )
+                if chosen is not None:
+                    await self._hand_over(chosen, calls, answered)
+                    return None  # the receiving agent's first request comes next
             return await self._run_tools(calls, {}, answered)
         if mode == "tool":
             self._output_failed(OutputInvalid(
@@ -256,11 +264,52 @@ class AgentRun(ToolTurn, Generic[OutputT]):
                 )
         return self._finish(output)
 
+    async def _hand_over(
+        self, chosen: ToolCall, calls: Sequence[ToolCall], answered: Collection[str]
+    ) -> None:
+        """Let the agent `chosen` names take over: its instructions, tools, output and limits
+        from the next request on, with the same conversation (or what its filter keeps) and
+        the same usage. The turn's other calls do not run: the new agent decides anew."""
+        route = self.spec.handoffs[chosen.function.name]
+        for call in calls:
+            if call.id in answered:
+                continue
+            self._append_tool_message(
+                call,
+                f"Transferred to {route.agent_name}, who answers from here." if call is chosen
+                else f"Not run: the conversation was transferred to {route.agent_name}.",
+            )
+        previous = self.spec.agent_name
+        spec, system = await route.take_over(self.ctx, self.spec.model)
+        messages = self.messages
+        history = messages[1:] if messages and messages[0].get("role") == "system" else messages
+        if route.input_filter is not None:
+            history = [dict(m) for m in route.input_filter([dict(m) for m in history])]
+        # In place: the state, the context and the hooks' RunInfo share this list.
+        messages[:] = ([{"role": "system", "content": system}] if system else []) + list(history)
+        state = self.state
+        state.new_from = min(state.new_from, len(messages))
+        state.agent_name = spec.agent_name
+        state.output_name = spec.output.name
+        state.model = spec.model_name
+        state.capabilities = spec.capabilities.get(spec.cache_key) or spec.initial
+        self.ctx.model = spec.model_name
+        self.spec = spec
+        self._definitions = spec.tool_definitions
+        self._hidden = ()
+        if self.info is not None:
+            self.info.agent_name = spec.agent_name
+            self.info.model = spec.model_name
+        if self.emit is not None:
+            await self.emit(AgentHandoff(previous, route.agent_name, chosen.id))
+        if self.hooks is not None:
+            await self.hooks.call("on_handoff", self.info, previous, route.agent_name)
+
     def _finish(self, output: Any) -> OutputStep:
         self.state.finished = True
         self.result = RunResult(
             output, self.messages, self.usage, self.state.new_from,
-            state=self.state, sub_results=self.sub_results,
+            state=self.state, sub_results=self.sub_results, agent_name=self.spec.agent_name,
         )
         return OutputStep(output)
 
@@ -268,6 +317,7 @@ class AgentRun(ToolTurn, Generic[OutputT]):
         self.result = RunResult(
             cast(OutputT, None), self.messages, self.usage, self.state.new_from,
             state=self.state, interruptions=interruptions, sub_results=self.sub_results,
+            agent_name=self.spec.agent_name,
         )
         return PausedStep(interruptions)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from ._model import ChatModel
@@ -17,7 +17,7 @@ from .state import Capabilities
 from .tool import Tool
 from .usage import UsageLimits
 
-__all__ = ["Emit", "OutputValidator", "RunSpec"]
+__all__ = ["Emit", "HandoffRoute", "OutputValidator", "RunSpec"]
 
 Emit: TypeAlias = Callable[[AgentEvent], Awaitable[None]]
 """Where a streaming run sends its events."""
@@ -46,6 +46,27 @@ class OutputValidator:
         if inspect.isawaitable(value):
             value = await value
         return output if value is None else value
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffRoute:
+    """Where a `transfer_to_...` call leads: what the loop needs to let another agent take
+    over, built by the agent (which the loop must not know).
+
+    Attributes:
+        tool_name: The tool the model calls to hand over.
+        agent_name: The receiving agent's name.
+        take_over: `(ctx, model) -> (spec, system prompt or None)`: the receiving agent's
+            spec (on `model`, the handing agent's, when it has no client of its own) and its
+            instructions rendered for this run.
+        input_filter: What of the conversation (without the system prompt) the receiving
+            agent sees; None for all of it.
+    """
+
+    tool_name: str
+    agent_name: str
+    take_over: Callable[[RunContext[Any], ChatModel], Awaitable[tuple[RunSpec, str | None]]]
+    input_filter: Callable[[list[dict[str, Any]]], Sequence[Mapping[str, Any]]] | None = None
 
 
 @dataclass(slots=True)
@@ -77,6 +98,7 @@ class RunSpec:
         preparing: The tools with a `prepare` function, by their index in `tool_definitions`.
         input_guardrails: Checks on the prompt, run beside the first request.
         output_guardrails: Checks on the final output, before it is returned.
+        handoffs: The agents this one can hand the conversation to, by tool name.
     """
 
     model_name: str
@@ -103,3 +125,4 @@ class RunSpec:
     preparing: tuple[tuple[int, Tool], ...] = ()
     input_guardrails: tuple[InputGuardrail, ...] = ()
     output_guardrails: tuple[OutputGuardrail, ...] = ()
+    handoffs: Mapping[str, HandoffRoute] = field(default_factory=dict)

@@ -35,11 +35,13 @@ from ._iter import AgentIter
 from ._model import ChatModel, ClientModel
 from ._result import RunResult
 from ._run import AgentRun, Capabilities, Emit, OutputValidator, RunSpec
+from ._spec import HandoffRoute
 from ._stream import AgentStream
 from .client import SIMULATED_NOTICE, GrokClient
 from .context import RunContext
 from .errors import AgentRunError, APIError, ConfigurationError, RunStateError, UserError
 from .guardrails import InputGuardrail, OutputGuardrail, as_guardrails
+from .handoffs import as_handoffs
 from .hooks import HookSet, RunHooks
 from .output import OutputMode, OutputSpec, resolve_mode
 from .profiles import ModelProfile, profile_for
@@ -78,6 +80,7 @@ class AgentOptions(TypedDict, total=False):
     hooks: Sequence[RunHooks]
     input_guardrails: Sequence[Any]
     output_guardrails: Sequence[Any]
+    handoffs: Sequence[Any]
 
 
 _TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".md", ".txt")
@@ -130,6 +133,9 @@ class Agent(Generic[DepsT, OutputT]):
             that trips raises `InputGuardrailTripped` before any tool runs.
         output_guardrails: Checks on the final output; one that trips raises
             `OutputGuardrailTripped` instead of returning it.
+        handoffs: Agents (or `agentkit.handoffs.handoff(agent, ...)`) this one may pass the
+            conversation to: the model gets a `transfer_to_<name>` tool for each, and the
+            agent it calls answers from then on (`result.agent_name` says which).
 
     Raises:
         ConfigurationError: An option is out of range, or the client is not a client.
@@ -230,6 +236,7 @@ class Agent(Generic[DepsT, OutputT]):
         hooks: Sequence[RunHooks] = (),
         input_guardrails: Sequence[Any] = (),
         output_guardrails: Sequence[Any] = (),
+        handoffs: Sequence[Any] = (),
     ) -> None:
         if not isinstance(model, str) or not model.strip():
             raise ConfigurationError(f"model must be a model id such as 'grok-4', got {model!r}")
@@ -280,6 +287,12 @@ class Agent(Generic[DepsT, OutputT]):
         HookSet(self._hooks)  # checks them now rather than at the first run
         self._input_guardrails = as_guardrails(input_guardrails, InputGuardrail)
         self._output_guardrails = as_guardrails(output_guardrails, OutputGuardrail)
+        self._handoffs = as_handoffs(handoffs)
+        for route in self._handoffs:
+            if route.tool_name in self._toolset or route.tool_name == self._output.tool_name:
+                raise ConfigurationError(
+                    f"a tool is named {route.tool_name!r}, the tool of a handoff; rename one"
+                )
         self._instruction_functions: list[tuple[Callable[..., Any], bool]] = []
         self._validators: list[OutputValidator] = []
         self._settings = settings
@@ -669,7 +682,28 @@ class Agent(Generic[DepsT, OutputT]):
             conversation_id=getattr(call.session, "session_id", None),
         )
 
-    def _resume(self, call: RunCall, emit: Emit | None) -> AgentRun[Any]:
+    def _handoff_named(self, name: str) -> Agent[Any, Any] | None:
+        """The agent called `name` that this one can reach through handoffs, or None."""
+        seen: set[int] = {id(self)}
+        todo = [route.agent for route in self._handoffs]
+        while todo:
+            agent = todo.pop(0)
+            if id(agent) in seen:
+                continue
+            seen.add(id(agent))
+            if agent.name == name:
+                return agent
+            todo.extend(route.agent for route in agent._handoffs)
+        return None
+
+    def _resume(
+        self,
+        call: RunCall,
+        emit: Emit | None,
+        *,
+        hooks: Sequence[RunHooks] | None = None,
+        via: ChatModel | None = None,
+    ) -> AgentRun[Any]:
         saved = call.state
         if not isinstance(saved, RunState):
             raise UserError(
@@ -682,11 +716,16 @@ class Agent(Generic[DepsT, OutputT]):
                 "message_history (start a new run for a new prompt)"
             )
         if saved.agent_name is not None and self.name is not None and saved.agent_name != self.name:
+            receiver = self._handoff_named(saved.agent_name)
+            if receiver is not None:  # the run was handed over: it goes on where it got to
+                return receiver._resume(
+                    call, emit, hooks=hooks or self._hooks, via=via or self._resolve_model()
+                )
             raise RunStateError(
                 f"this run state belongs to agent {saved.agent_name!r}, not {self.name!r}; "
                 "resume it with the agent that made it"
             )
-        spec = self._spec_for(call, call.model or saved.model)
+        spec = self._spec_for(call, call.model or saved.model, via=via)
         if saved.output_name != spec.output.name:
             raise RunStateError(
                 f"this run state was made for output {saved.output_name!r}, but the run's output "
@@ -698,13 +737,19 @@ class Agent(Generic[DepsT, OutputT]):
             deps=call.deps, model=spec.model_name, messages=state.messages, usage=state.usage
         )
         return AgentRun(
-            spec, state, ctx, emit=emit, resumed=True, hooks=HookSet.of(self._hooks, call.hooks),
+            spec, state, ctx, emit=emit, resumed=True,
+            hooks=HookSet.of(self._hooks if hooks is None else hooks, call.hooks),
             conversation_id=getattr(call.session, "session_id", None),
         )
 
-    def _spec_for(self, call: RunCall, model_name: str | None) -> RunSpec:
-        """The agent's own spec, or one built for this run's overrides."""
-        if call.overrides_nothing and (model_name is None or model_name == self.model):
+    def _spec_for(
+        self, call: RunCall, model_name: str | None, *, via: ChatModel | None = None
+    ) -> RunSpec:
+        """The agent's own spec, or one built for this run's overrides. `via` is the handing
+        agent's model, for a handed-over run: an agent without a client talks through it."""
+        if via is not None and self._client is not None:
+            via = None
+        if call.overrides_nothing and (model_name is None or model_name == self.model) and via is None:
             return self._run_spec()
         if call.max_turns is not None and call.max_turns < 1:
             raise ConfigurationError(f"max_turns must be at least 1, got {call.max_turns}")
@@ -733,6 +778,7 @@ class Agent(Generic[DepsT, OutputT]):
             settings,
             max_turns=call.max_turns if call.max_turns is not None else self._max_turns,
             usage_limits=call.usage_limits if call.usage_limits is not None else self._usage_limits,
+            model=via,
         )
 
     def _output_spec(self, output_type: Any) -> OutputSpec[Any]:
@@ -754,6 +800,19 @@ class Agent(Generic[DepsT, OutputT]):
         )
         return self._spec
 
+    async def _take_over(self, ctx: RunContext[Any], model: ChatModel) -> tuple[RunSpec, str | None]:
+        """This agent's spec and instructions, for a run another agent hands over; without a
+        client of its own it talks through the handing agent's `model`."""
+        if self._client is None:
+            spec = self._build_spec(
+                self.model, self.profile, self._toolset, self._output, self._settings,
+                max_turns=self._max_turns, usage_limits=self._usage_limits, model=model,
+            )
+        else:
+            spec = self._run_spec()
+        ctx.model = spec.model_name
+        return spec, await self._render_instructions(ctx)
+
     def _build_spec(
         self,
         model_name: str,
@@ -764,8 +823,9 @@ class Agent(Generic[DepsT, OutputT]):
         *,
         max_turns: int,
         usage_limits: UsageLimits | None,
+        model: ChatModel | None = None,
     ) -> RunSpec:
-        model = self._resolve_model()
+        model = model or self._resolve_model()
         target = profile.schema_target
         # A tool asks for strict mode; only a model whose profile takes it gets it (Grok
         # answers 400 to `strict`, so there it is always left out).
@@ -773,6 +833,7 @@ class Agent(Generic[DepsT, OutputT]):
             tool.definition("strict" if tool.strict and profile.strict_tools else target)
             for tool in toolset
         ]
+        definitions += [route.definition() for route in self._handoffs]
         mode = resolve_mode(
             self._output_mode, is_text=output.is_text, profile=profile,
             has_tools=bool(definitions),
@@ -808,6 +869,13 @@ class Agent(Generic[DepsT, OutputT]):
             preparing=tuple((i, tool) for i, tool in enumerate(tools) if tool.prepare is not None),
             input_guardrails=self._input_guardrails,
             output_guardrails=self._output_guardrails,
+            handoffs={
+                route.tool_name: HandoffRoute(
+                    route.tool_name, route.agent.name or "", route.agent._take_over,
+                    route.input_filter,
+                )
+                for route in self._handoffs
+            },
         )
 
     def _resolve_model(self) -> ChatModel:

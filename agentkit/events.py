@@ -19,6 +19,7 @@ from typing import Any, Generic, Literal, TypeAlias, TypeVar
 
 __all__ = [
     "AgentEvent",
+    "AgentHandoff",
     "FinalResult",
     "PartialOutput",
     "ReasoningDelta",
@@ -128,11 +129,29 @@ class FinalResult(Generic[ResultT]):
     kind: Literal["final_result"] = field(default="final_result", init=False)
 
 
+@dataclass(frozen=True, slots=True)
+class AgentHandoff:
+    """Another agent takes over the conversation (`Agent(handoffs=[...])`).
+
+    Attributes:
+        from_agent: The agent that handed over.
+        to_agent: The agent that answers from now on.
+        tool_call_id: The model's `transfer_to_...` call.
+        kind: Always `"handoff"`.
+    """
+
+    from_agent: str | None
+    to_agent: str
+    tool_call_id: str
+    kind: Literal["handoff"] = field(default="handoff", init=False)
+
+
 AgentEvent: TypeAlias = (
     TextDelta
     | ReasoningDelta
     | ToolCallStarted
     | ToolCallFinished
+    | AgentHandoff
     | PartialOutput[Any]
     | FinalResult[Any]
 )

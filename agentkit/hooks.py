@@ -87,6 +87,9 @@ class RunHooks:
         """The server refused a feature with a 400; the loop retries with `change` (e.g.
         "output_mode='tool'" or "dropped 'temperature'")."""
 
+    def on_handoff(self, run: RunInfo, from_agent: str | None, to_agent: str) -> Any:
+        """The conversation passes to another agent; `run.agent_name` is the new one after."""
+
     def on_tool_start(self, run: RunInfo, call: ToolCall) -> Any:
         """A tool call is about to run."""
 

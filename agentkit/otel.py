@@ -194,6 +194,12 @@ class OpenTelemetryHooks(RunHooks):
             _failed(span, error)
         span.end()
 
+    def on_handoff(self, run: RunInfo, from_agent: str | None, to_agent: str) -> None:
+        span = self._runs.get(run.run_id)
+        if span is not None:
+            span.add_event("handoff", {"from_agent": from_agent or "", "to_agent": to_agent})
+            span.set_attribute("agentkit.run.final_agent", to_agent)
+
     # -- tool calls -----------------------------------------------------------------------
 
     def on_tool_start(self, run: RunInfo, call: ToolCall) -> None:
