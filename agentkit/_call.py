@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from .hooks import RunHooks
     from .sessions import Session
     from .state import RunState
-    from .tool import Tool, Toolset
+    from .tool import Tool, Toolset, ToolSource
     from .usage import UsageLimits
 
 __all__ = ["RunOptions"]
@@ -45,7 +45,7 @@ class RunOptions(TypedDict, total=False):
     session: Session | None
     model: str | None
     model_settings: Mapping[str, Any] | None
-    tools: Iterable[Tool | Toolset | Callable[..., Any]] | None
+    tools: Iterable[Tool | Toolset | ToolSource | Callable[..., Any]] | None
     replace_tools: bool
     usage_limits: UsageLimits | None
     max_turns: int | None
@@ -67,7 +67,7 @@ class RunCall:
     session: Session | None = None
     model: str | None = None
     model_settings: Mapping[str, Any] | None = None
-    tools: Iterable[Tool | Toolset | Callable[..., Any]] | None = None
+    tools: Iterable[Tool | Toolset | ToolSource | Callable[..., Any]] | None = None
     replace_tools: bool = False
     usage_limits: UsageLimits | None = None
     max_turns: int | None = None

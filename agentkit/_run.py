@@ -18,6 +18,7 @@ import inspect
 import logging
 import re
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import replace
 from typing import Any, Generic, TypeVar, cast
 
@@ -124,6 +125,7 @@ class AgentRun(ToolTurn, Generic[OutputT]):
         self._reply: tuple[Sequence[ToolCall], str] | None = None
         self._stepping = False  # whether someone reads the steps (agent.iter)
         self.hooks = hooks
+        self.cleanup: AsyncExitStack | None = None  # what the run opened (tool sources)
         self.info: RunInfo | None = None
         if hooks is not None:
             self.info = RunInfo(
@@ -134,33 +136,51 @@ class AgentRun(ToolTurn, Generic[OutputT]):
     async def run(self) -> RunResult[OutputT]:
         """Go until the model gives a valid answer, a call waits for a decision, or a budget or
         limit ends the run."""
-        if self.hooks is not None:
-            await self.hooks.call("on_run_start", self.info)
         try:
-            while self.result is None:
-                await self._advance()
-        except BaseException as error:
-            await self._ended(error)
-            raise
-        if self.hooks is not None:
-            await self.hooks.call("on_run_end", self.info, self.result, None)
-        return self.result
+            if self.hooks is not None:
+                await self.hooks.call("on_run_start", self.info)
+            try:
+                while self.result is None:
+                    await self._advance()
+            except BaseException as error:
+                await self._ended(error)
+                raise
+            if self.hooks is not None:
+                await self.hooks.call("on_run_end", self.info, self.result, None)
+            return self.result
+        finally:
+            if self.cleanup is not None:
+                await self._release()
 
     async def steps(self) -> AsyncIterator[RunStep]:
         """The run, step by step; `self.result` is set once the last step was yielded."""
         self._stepping = True
-        if self.hooks is not None:
-            await self.hooks.call("on_run_start", self.info)
-        while self.result is None:
-            try:
-                step = await self._advance()
-            except BaseException as error:
-                await self._ended(error)
-                raise
-            assert step is not None
-            if self.hooks is not None and isinstance(step, OutputStep | PausedStep):
-                await self.hooks.call("on_run_end", self.info, self.result, None)
-            yield step
+        try:
+            if self.hooks is not None:
+                await self.hooks.call("on_run_start", self.info)
+            while self.result is None:
+                try:
+                    step = await self._advance()
+                except BaseException as error:
+                    await self._ended(error)
+                    raise
+                assert step is not None
+                if isinstance(step, OutputStep | PausedStep):
+                    if self.hooks is not None:
+                        await self.hooks.call("on_run_end", self.info, self.result, None)
+                    if self.cleanup is not None:
+                        await self._release()
+                yield step
+        finally:
+            if self.cleanup is not None:
+                await self._release()
+
+    async def _release(self) -> None:
+        """Close what was opened for this run, even when it is being cancelled."""
+        cleanup, self.cleanup = self.cleanup, None
+        if cleanup is not None:
+            with anyio.CancelScope(shield=True):
+                await cleanup.aclose()
 
     async def _ended(self, error: BaseException) -> None:
         """The run ends on `error`: annotate it, and tell the hooks (even when cancelled)."""

@@ -21,6 +21,8 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -47,7 +49,7 @@ from .output import OutputMode, OutputSpec, resolve_mode
 from .profiles import ModelProfile, profile_for
 from .prompts import PromptTemplate, template_variables
 from .state import RunState
-from .tool import Tool, Toolset
+from .tool import Tool, Toolset, ToolSource, split_sources
 from .usage import RunUsage, UsageLimits
 
 __all__ = ["Agent", "AgentIter", "AgentOptions", "AgentStream", "Prompt", "RunOptions"]
@@ -66,7 +68,7 @@ class AgentOptions(TypedDict, total=False):
 
     name: str | None
     instructions: str | Path | PromptTemplate | None
-    tools: Iterable[Tool | Toolset | Callable[..., Any]]
+    tools: Iterable[Tool | Toolset | ToolSource | Callable[..., Any]]
     client: GrokClient | ChatModel | None
     model_settings: Mapping[str, Any] | None
     max_turns: int
@@ -100,7 +102,8 @@ class Agent(Generic[DepsT, OutputT]):
             `ctx`, `model`, `now`, `today`), or a template file: a `pathlib.Path`, or a str
             ending in .j2/.jinja/.md/.txt naming a file that exists, or a `PromptTemplate`
             (to set its rendering limits: `max_chars`, `max_seconds`, `max_range`).
-        tools: Tools, toolsets or plain functions (made tools with defaults).
+        tools: Tools, toolsets or plain functions (made tools with defaults), and tool
+            sources such as MCP servers (`agentkit.mcp`), asked for their tools at each run.
         output_type: `str` (the default), or a pydantic model, dataclass, `list[...]`, union...
         client: A `GrokClient`, or any `ChatModel` (a `testing.ScriptedModel` in unit tests).
             Default: a `GrokClient` from the environment when `XAI_API_KEY` is set, else the
@@ -220,7 +223,7 @@ class Agent(Generic[DepsT, OutputT]):
         *,
         name: str | None = None,
         instructions: str | Path | PromptTemplate | None = None,
-        tools: Iterable[Tool | Toolset | Callable[..., Any]] = (),
+        tools: Iterable[Tool | Toolset | ToolSource | Callable[..., Any]] = (),
         output_type: Any = str,
         client: GrokClient | ChatModel | None = None,
         deps_type: Any = None,
@@ -275,7 +278,9 @@ class Agent(Generic[DepsT, OutputT]):
         """The type of `result.output`."""
         self.profile: ModelProfile = profile_for(model)
         """What the model is known to accept."""
-        self._toolset = Toolset(tools)
+        sources, static = split_sources(tools)
+        self._sources: tuple[ToolSource, ...] = tuple(sources)
+        self._toolset = Toolset(static)
         self._output: OutputSpec[OutputT] = OutputSpec(output_type)
         if self._output.tool_name in self._toolset:
             raise ConfigurationError(
@@ -647,6 +652,32 @@ class Agent(Generic[DepsT, OutputT]):
     # -- internals ------------------------------------------------------------------------
 
     async def _start(self, call: RunCall, *, emit: Emit | None) -> AgentRun[Any]:
+        sources = [] if call.replace_tools else list(self._sources)
+        if call.tools is not None:
+            given, static = split_sources(call.tools)
+            sources += given
+            call = replace(call, tools=static)
+        if not sources:
+            return await self._start_run(call, emit)
+        # Tools from sources (MCP servers...) are fetched per run, opening a source that is
+        # not open for this run only; the run closes them when it ends, in this same task.
+        stack = AsyncExitStack()
+        try:
+            fetched: list[Tool] = []
+            for source in sources:
+                if not getattr(source, "is_open", True) and hasattr(source, "__aenter__"):
+                    await stack.enter_async_context(source)  # type: ignore[arg-type]
+                fetched.extend(await source.list_tools())
+            call = replace(call, tools=[*(call.tools or ()), *fetched])
+            run = await self._start_run(call, emit)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await stack.aclose()
+            raise
+        run.cleanup = stack
+        return run
+
+    async def _start_run(self, call: RunCall, emit: Emit | None) -> AgentRun[Any]:
         if call.state is not None:
             return self._resume(call, emit)
         spec = self._spec_for(call, call.model)
@@ -763,7 +794,8 @@ class Agent(Generic[DepsT, OutputT]):
                 )
         toolset = self._toolset
         if call.tools is not None:
-            toolset = Toolset(call.tools if call.replace_tools else [self._toolset, Toolset(call.tools)])
+            _, static = split_sources(call.tools)  # _start fetched the sources' tools already
+            toolset = Toolset(static if call.replace_tools else [self._toolset, Toolset(static)])
         elif call.replace_tools:
             toolset = Toolset(())
         output = self._output if call.output_type is None else self._output_spec(call.output_type)

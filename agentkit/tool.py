@@ -12,8 +12,18 @@ import copy
 import dataclasses
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, Unpack, overload
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Protocol,
+    TypeAlias,
+    TypedDict,
+    Unpack,
+    cast,
+    overload,
+    runtime_checkable,
+)
 
 import anyio
 import anyio.to_thread
@@ -33,8 +43,11 @@ __all__ = [
     "PrepareFunction",
     "Tool",
     "ToolOptions",
+    "ToolSource",
     "Toolset",
+    "is_tool_source",
     "serialize_result",
+    "split_sources",
     "tool",
 ]
 
@@ -481,6 +494,39 @@ class Toolset:
 
     def __repr__(self) -> str:
         return f"Toolset({self.names!r})"
+
+
+@runtime_checkable
+class ToolSource(Protocol):
+    """Tools that come from elsewhere at run time: an MCP server, say.
+
+    Give one in `Agent(tools=[...])` beside plain tools. Before each run the agent asks it
+    for its tools; a source that is an async context manager and is not open (`is_open`
+    false) is opened for the run and closed after it, in the run's own task.
+    """
+
+    async def list_tools(self) -> Sequence[Tool]:
+        """The tools on offer now."""
+        ...
+
+
+def is_tool_source(value: object) -> bool:
+    """Whether `value` gives its tools at run time (has an async `list_tools`)."""
+    return not isinstance(value, Tool | Toolset) and callable(getattr(value, "list_tools", None))
+
+
+def split_sources(
+    items: Iterable[Tool | Toolset | ToolSource | Callable[..., Any]],
+) -> tuple[list[ToolSource], list[Tool | Toolset | Callable[..., Any]]]:
+    """`items` as (tool sources, everything else), each in order."""
+    sources: list[ToolSource] = []
+    rest: list[Tool | Toolset | Callable[..., Any]] = []
+    for item in items:
+        if is_tool_source(item):
+            sources.append(cast(ToolSource, item))
+        else:
+            rest.append(cast("Tool | Toolset | Callable[..., Any]", item))
+    return sources, rest
 
 
 def serialize_result(value: Any, *, max_chars: int | None = None) -> str:
