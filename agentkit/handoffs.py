@@ -59,10 +59,7 @@ class Handoff:
             raise ConfigurationError("input_filter must be a function (messages) -> messages")
         self.agent = agent
         self.tool_name = tool_name or f"transfer_to_{_NAME.sub('_', name)}"[:64]
-        self.description = description or (
-            f"Hand the conversation over to the {name} agent, who answers from then on. "
-            "Call it when the request is that agent's job."
-        )
+        self.description = description or _describe(agent, name)
         self.input_filter = input_filter
 
     def definition(self) -> dict[str, Any]:
@@ -78,6 +75,18 @@ class Handoff:
 
     def __repr__(self) -> str:
         return f"Handoff({self.agent.name!r}, tool_name={self.tool_name!r})"
+
+
+def _describe(agent: Agent[Any, Any], name: str) -> str:
+    """The default tool description: the receiving agent's own instructions say what it is
+    for, and the model needs that to choose it (static instructions only: a template would
+    need a run to render)."""
+    text = f"Hand the conversation over to the {name} agent, who answers from then on."
+    template = getattr(agent, "_template", None)
+    if template is not None and template.is_static and template.source.strip():
+        about = " ".join(template.source.split())
+        text += f" Its instructions: {about[:300]}{'...' if len(about) > 300 else ''}"
+    return text
 
 
 def handoff(

@@ -24,5 +24,6 @@ EXAMPLES: tuple[str, ...] = (
     "streaming_chat",
     "multi_agent",
     "support_desk",
+    "triage",
 )
 """The example modules, simplest first (the order `agentkit examples` lists them in)."""

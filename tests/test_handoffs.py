@@ -238,3 +238,13 @@ def test_bad_handoffs_are_refused() -> None:
 
     with pytest.raises(ConfigurationError, match="the tool of a handoff"):
         Agent("grok-4", tools=[transfer_to_billing], handoffs=[billing])
+
+
+def test_the_transfer_tool_says_what_the_receiving_agent_is_for() -> None:
+    billing = Agent("grok-4", name="billing", instructions="You are billing: invoices and refunds.")
+    (definition,) = [handoff(billing).definition()]
+    assert definition["function"]["name"] == "transfer_to_billing"
+    assert "invoices and refunds" in definition["function"]["description"]
+    templated = Agent("grok-4", name="t", instructions="Hello {{ deps.name }}")
+    assert "{{" not in handoff(templated).definition()["function"]["description"]
+    assert handoff(billing, description="Money.").definition()["function"]["description"] == "Money."
