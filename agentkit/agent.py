@@ -344,14 +344,22 @@ class Agent(Generic[DepsT, OutputT]):
         return function
 
     def replace(
-        self, *, model: str | None = None, client: GrokClient | ChatModel | None = None
+        self,
+        *,
+        model: str | None = None,
+        client: GrokClient | ChatModel | None = None,
+        hooks: Sequence[RunHooks] | None = None,
     ) -> Agent[DepsT, OutputT]:
-        """A copy of this agent that names another model or talks through another client.
+        """A copy of this agent that names another model, talks through another client, or
+        has other lifecycle hooks (instead of its own).
 
         Tools, instructions, output type, validators and limits are shared; what was learned
         about a server's capabilities is not, since it may not hold for the new one.
         """
         twin = copy.copy(self)
+        if hooks is not None:
+            HookSet(hooks)  # checked now, as in Agent(...)
+            twin._hooks = tuple(hooks)
         if model is not None:
             if not model.strip():
                 raise ConfigurationError("model must be a model id such as 'grok-4'")

@@ -20,8 +20,8 @@ span does not record, and nothing else is built.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ._version import __version__
 from .hooks import RunHooks, RunInfo
@@ -35,11 +35,13 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
     ) from exc
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import ReadableSpan
+
     from ._result import RunResult
     from .errors import APIError
     from .types.chat import ChatCompletion, ToolCall
 
-__all__ = ["OpenTelemetryHooks"]
+__all__ = ["OpenTelemetryHooks", "print_tree", "tree_printer"]
 
 PROVIDER = "xai"
 # Request fields the conventions name, and the attribute each goes to.
@@ -258,3 +260,75 @@ def _failed(span: Span, error: BaseException) -> None:
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+# -- a span tree on a terminal (agentkit run --trace) --------------------------------------
+
+
+def print_tree(spans: Sequence[ReadableSpan], file: TextIO) -> None:
+    """Print finished `spans` as trees, one per root, children in start order, with each
+    span's duration and the attributes a reader looks for first."""
+    children: dict[int | None, list[ReadableSpan]] = {}
+    ids = {span.context.span_id for span in spans if span.context is not None}
+    for span in spans:
+        parent = span.parent.span_id if span.parent is not None else None
+        children.setdefault(parent if parent in ids else None, []).append(span)
+    for siblings in children.values():
+        siblings.sort(key=lambda s: s.start_time or 0)
+
+    def walk(span: ReadableSpan, prefix: str, last: bool, root: bool) -> None:
+        branch = "" if root else ("└─ " if last else "├─ ")
+        print(f"{prefix}{branch}{_describe_span(span)}", file=file)
+        below = children.get(span.context.span_id if span.context else None, [])
+        inner = prefix if root else prefix + ("   " if last else "│  ")
+        for index, child in enumerate(below):
+            walk(child, inner, index == len(below) - 1, False)
+
+    for root in children.get(None, []):
+        walk(root, "", True, True)
+
+
+def _describe_span(span: ReadableSpan) -> str:
+    attributes = dict(span.attributes or {})
+    seconds = ((span.end_time or 0) - (span.start_time or 0)) / 1e9
+    parts = [span.name, f"{seconds:.3f} s"]
+    reasons = attributes.get("gen_ai.response.finish_reasons")
+    if isinstance(reasons, Sequence) and not isinstance(reasons, str):
+        parts.append(",".join(str(r) for r in reasons))
+    if "gen_ai.usage.input_tokens" in attributes:
+        parts.append(
+            f"{attributes['gen_ai.usage.input_tokens']} in / "
+            f"{attributes.get('gen_ai.usage.output_tokens', 0)} out tokens"
+        )
+    cost = attributes.get("agentkit.usage.cost_usd")
+    if isinstance(cost, float) and span.parent is None:
+        parts.append(f"${cost:.6f}")
+    if span.status.status_code == StatusCode.ERROR:
+        parts.append(f"ERROR {attributes.get('error.type', '')}".rstrip())
+    for event in span.events:
+        event_attributes = dict(event.attributes or {})
+        detail = event_attributes.get("error.type") or event_attributes.get("to_agent") or ""
+        parts.append(f"[{event.name}{': ' + str(detail) if detail else ''}]")
+    return "  ".join(parts)
+
+
+def tree_printer(file: TextIO) -> OpenTelemetryHooks:
+    """Hooks that print each run's span tree on `file` once the run ends (needs the SDK:
+    `pip install 'agentkit[otel]'`). What `agentkit run --trace` uses."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+
+    class _TreeExporter(SpanExporter):
+        def __init__(self) -> None:
+            self._spans: list[ReadableSpan] = []
+
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            self._spans.extend(spans)
+            if any(span.parent is None for span in spans):  # a run's span ends last
+                print_tree(self._spans, file)
+                self._spans = []
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(_TreeExporter()))
+    return OpenTelemetryHooks(tracer_provider=provider)

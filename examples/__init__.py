@@ -25,5 +25,6 @@ EXAMPLES: tuple[str, ...] = (
     "multi_agent",
     "support_desk",
     "triage",
+    "tracing",
 )
 """The example modules, simplest first (the order `agentkit examples` lists them in)."""

@@ -245,3 +245,14 @@ def test_hooks_are_checked_when_the_agent_is_made() -> None:
 
     with pytest.raises(ConfigurationError, match="on_retry must be a plain method"):
         Agent("grok-4", hooks=[AsyncRetry()])
+
+
+async def test_replace_swaps_the_hooks() -> None:
+    first, second = Recorder(), Recorder()
+    async with _client(scripted(["a", "b"])) as client:
+        agent = Agent("grok-4", client=client, hooks=[first])
+        await agent.replace(hooks=[second]).run("hi")
+        await agent.run("hi")
+    assert len(first.runs) == 1 and len(second.runs) == 1
+    with pytest.raises(ConfigurationError):
+        agent.replace(hooks=[object()])  # type: ignore[list-item]

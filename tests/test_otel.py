@@ -240,3 +240,22 @@ async def test_no_tracer_provider_records_nothing() -> None:
         agent = Agent("grok-4", client=client, tools=[forecast], output_type=Weather, hooks=[hooks])
         await agent.run("Weather?")
     assert hooks._runs == {} and hooks._requests == {} and hooks._tools == {}
+
+
+async def test_tree_printer_prints_the_run_as_a_tree() -> None:
+    import io
+
+    from agentkit.otel import tree_printer
+
+    out = io.StringIO()
+    async with _client(scripted(_policy), FaultPlan([Fault("503")])) as client:
+        agent = Agent("grok-4", name="weather", client=client, tools=[forecast],
+                      output_type=Weather, hooks=[tree_printer(out)])
+        await agent.run("Weather in Paris and Oslo?")
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("invoke_agent weather  ") and "$" in lines[0]
+    assert [line.split("  ")[0] for line in lines[1:]] == [
+        "├─ chat grok-4", "├─ execute_tool forecast", "├─ execute_tool forecast", "└─ chat grok-4",
+    ]
+    assert "tool_calls" in lines[1] and "[retry: InternalServerError]" in lines[1]
+    assert "stop" in lines[4] and "retry" not in lines[4]
