@@ -50,7 +50,7 @@ def report_paused(waiting: Sequence[Interruption], err: TextIO) -> None:
     print(PAUSED_HINT, file=err)
 
 
-async def decide(state: RunState, read: ReadLine, err: TextIO) -> None:
+async def decide(state: RunState, read: ReadLine, err: TextIO, *, in_thread: bool = True) -> None:
     """Ask about each call `state` waits on and record the answers on it.
 
     `y` or `yes` approves a call; any other answer rejects it. A deferred call's result is the
@@ -61,6 +61,10 @@ async def decide(state: RunState, read: ReadLine, err: TextIO) -> None:
         state: The paused run's state; its decisions are filled in here.
         read: Reads one answer (called in a worker thread, since it may block on stdin).
         err: Where the questions go (stderr), apart from the run's output.
+        in_thread: False to call `read` on the event loop's own thread: nothing else runs
+            while a paused run waits, and there Ctrl-C raises KeyboardInterrupt out of
+            `read` (`agentkit chat` cancels the turn with it) instead of leaving a worker
+            thread blocked on stdin.
     """
     for call in state.pending:
         if call.kind == "deferred":
@@ -69,7 +73,7 @@ async def decide(state: RunState, read: ReadLine, err: TextIO) -> None:
             question = f"? approve {describe(call)} [y/N] "
         err.write(question)
         err.flush()
-        answer = await anyio.to_thread.run_sync(read)
+        answer = await anyio.to_thread.run_sync(read) if in_thread else read()
         if answer is None:
             err.write("\n")  # the question line had no answer to end it
             state.reject_all(NO_ANSWER)

@@ -2,20 +2,28 @@
 
 `main(argv) -> int` does the work so tests can call it in-process. Exit codes: 0 success,
 1 the run failed (or paused with nobody to decide), 2 a usage error. Failures print one line
-(`agentkit: error: ...`); `--debug` adds the traceback.
+(`agentkit: error: ...`); `--debug` adds the traceback. Output piped into a program that stops
+reading (`agentkit tools | head -1`) ends the command quietly.
+
+The parts: `_cli_parser` (the grammar), `_cli_target` (what TARGET names, on which client),
+`_cli_client` (where requests go, and failures explained), `_cli_render` (tables, fields,
+JSON and the live view of a run), `_cli_chat` (the REPL), `_cli_tools` (`agentkit tools`),
+`_cli_prompts` (approval at the terminal), `_cli_batch` and `_cli_durable` (batches).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import json
 import os
 import re
+import socket
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, suppress
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
@@ -33,280 +41,72 @@ from ._cli_batch import (
     result_record,
     with_ticker,
 )
-from ._cli_durable import add_durable_options
+from ._cli_chat import chat
+from ._cli_client import explain, make_client
+from ._cli_parser import CommandLineError, build_parser
 from ._cli_prompts import ReadLine, decide, read_answer, report_paused
+from ._cli_render import LiveView, plural, usage_line
+from ._cli_target import Bound, Target, TargetLoadError, bind, example_names, resolve
+from ._cli_tools import list_tools
 from ._progress import BatchProgress
 from ._result import RunResult
-from ._server_limits import add_limit_arguments, limits_from_arguments
-from .agent import Agent
+from ._server_limits import limits_from_arguments
 from .batch import BatchResult, run_batch
-from .client import SIMULATED_NOTICE, GrokClient
-from .errors import (
-    AgentKitError,
-    AgentRunError,
-    APIError,
-    ConfigurationError,
-    SessionError,
-    UserError,
-)
-from .events import TextDelta, ToolCallFinished, ToolCallStarted
-from .sessions import SQLiteSession
+from .errors import AgentKitError, ConfigurationError, SessionError, UserError
 from .state import RunState
 from .usage import RunUsage
 
 __all__ = ["main", "main_entry"]
 
-class _UsageError(Exception):
-    """A command line that cannot be carried out as written (exit code 2)."""
 
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="agentkit",
-        description="Tool-using agents on the xAI Grok API. Offline on a simulated Grok "
-        "model unless XAI_API_KEY is set.",
-    )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    run = commands.add_parser("run", help="run an example agent (or module:attr) on a prompt")
-    run.add_argument("target", help="an example name (see `agentkit examples`) or module:attr")
-    run.add_argument("prompt", nargs="?", help="the prompt (default: the example's own)")
-    _model_options(run)
-    run.add_argument("--stream", action="store_true", help="stream text as it arrives")
-    run.add_argument("--json", action="store_true", help="print the run result as JSON")
-    run.add_argument("--factory", action="store_true",
-                     help="module:attr names a function that returns the Agent")
-    run.add_argument("--approve", action="store_true",
-                     help="when a tool call needs approval or a result, ask at the terminal")
-
-    chat = commands.add_parser("chat", help="talk to an agent, keeping the history")
-    chat.add_argument("target", nargs="?", default=None,
-                      help="an example name or module:attr (default: a plain chat agent)")
-    chat.add_argument("--factory", action="store_true",
-                      help="module:attr names a function that returns the Agent")
-    chat.add_argument("--session", metavar="NAME", default=None,
-                      help="keep the conversation across restarts, in $AGENTKIT_HOME/sessions.db "
-                      "(default home: ~/.agentkit)")
-    _model_options(chat)
-
-    batch = commands.add_parser(
-        "batch", help="run an agent on every prompt of a JSON Lines file, resumably")
-    batch.add_argument("prompts", help='a JSON Lines file: per line a prompt (a JSON string) or '
-                       '{"prompt": ..., "id": ..., "deps": ...}; the id defaults to the line number')
-    batch.add_argument("--agent", required=True, metavar="TARGET",
-                       help="an example name (see `agentkit examples`) or module:attr")
-    batch.add_argument("--out", required=True, metavar="FILE",
-                       help="the results, one JSON object per line, appended as runs finish; "
-                       "read first, so that a rerun skips the ids already done (for an id "
-                       "recorded twice, the last record wins)")
-    batch.add_argument("--concurrency", type=int, default=8, metavar="N",
-                       help="most runs at a time (default 8)")
-    batch.add_argument("--factory", action="store_true",
-                       help="module:attr names a function that returns the Agent")
-    batch.add_argument("--durable", action="store_true",
-                       help="each line a durable run on DBOS (pip install 'agentkit[dbos]'): "
-                       "crash-proof, and shared with `agentkit worker` processes on the same "
-                       "--database")
-    batch.add_argument("--batch-id", default=None, metavar="ID",
-                       help="with --durable: names the batch's runs (default: from --out, so "
-                       "a rerun attaches to the runs already made)")
-    add_durable_options(batch)
-    _model_options(batch)
-
-    worker = commands.add_parser(
-        "worker", help="work on durable batches (agentkit batch --durable) until stopped")
-    worker.add_argument("--agent", required=True, metavar="TARGET",
-                        help="the same agent as the batch's: an example name or module:attr")
-    worker.add_argument("--factory", action="store_true",
-                        help="module:attr names a function that returns the Agent")
-    worker.add_argument("--concurrency", type=int, default=8, metavar="N",
-                        help="most runs at a time in this process (default 8)")
-    add_durable_options(worker)
-    _model_options(worker)
-
-    serve = commands.add_parser("serve", help="serve the simulated Grok API on 127.0.0.1")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
-    serve.add_argument("--api-key", default=None, help="require this Bearer key")
-    serve.add_argument("--allow-remote", action="store_true", help="bind beyond loopback")
-    add_limit_arguments(serve)
-
-    commands.add_parser("examples", help="list the bundled example agents")
-
-    tools = commands.add_parser("tools", help="list the bundled tools and their schemas")
-    tools.add_argument("--json", action="store_true", help="print the tool definitions as JSON")
-
-    models = commands.add_parser("models", help="list the models the server offers")
-    _client_options(models)
-
-    tokenize = commands.add_parser("tokenize", help="split text into the model's tokens")
-    tokenize.add_argument("text")
-    tokenize.add_argument("--model", default="grok-4.3")
-    _client_options(tokenize)
-    return parser
-
-
-def _client_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base-url", default=None,
-                        help="an OpenAI-compatible server (e.g. http://127.0.0.1:8000/v1)")
-    parser.add_argument("--provider", choices=("auto", "xai", "openrouter", "cometapi", "sim"),
-                        default="auto", help="where to send requests (default: xAI when "
-                        "XAI_API_KEY is set, else the simulated model)")
-
-
-def _model_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=None, help="the model (default: the agent's)")
-    _client_options(parser)
-
-
-def _client(args: argparse.Namespace, err: TextIO) -> GrokClient:
-    """The client the command line asked for: a server by URL, a provider, or the sim."""
-    if args.base_url:
-        return GrokClient.openai_compatible(args.base_url, os.environ.get("XAI_API_KEY"))
-    provider = args.provider
-    if provider == "auto":
-        return GrokClient.from_environment(notice=err)
-    if provider == "xai":
-        return GrokClient()
-    if provider == "openrouter":
-        return GrokClient.openrouter()
-    if provider == "cometapi":
-        return GrokClient.cometapi()
-    print(SIMULATED_NOTICE, file=err)
-    return GrokClient.simulated()
-
-
-def _example_names() -> list[str]:
-    # Bundled beside the package in a checkout and inside it in the wheel: found at run time.
-    examples = importlib.import_module("agentkit.examples")
-    return list(examples.EXAMPLES)
-
-
-AgentFactory = Callable[[GrokClient, "str | None"], Agent[Any, Any]]
-
-
-def _resolve(target: str, *, factory: bool = False) -> tuple[AgentFactory, str | None]:
-    """What `target` names: a way to build the agent on a client, and a default prompt.
-
-    Resolved before any client exists, so that a usage error is reported as one.
-    """
-    if ":" in target:
-        module_name, _, attr = target.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as error:
-            raise _UsageError(f"cannot import {module_name!r}: {error}") from None
-        try:
-            found = getattr(module, attr)
-        except AttributeError:
-            raise _UsageError(f"{module_name!r} has no attribute {attr!r}") from None
-        if factory:
-            if not callable(found):
-                raise _UsageError(f"{target} is not callable, so --factory cannot call it")
-            found = found()
-        if not isinstance(found, Agent):
-            hint = "" if factory else " (pass --factory if it is a function that returns one)"
-            raise _UsageError(f"{target} is not an Agent{hint}")
-        agent: Agent[Any, Any] = found
-        return (lambda client, model: agent.replace(model=model, client=client)), None
-    if target not in _example_names():
-        raise _UsageError(
-            f"no example named {target!r}; choose one of: {', '.join(_example_names())}, "
-            "or give module:attr"
-        )
-    module = importlib.import_module(f"agentkit.examples.{target}")
-
-    def build(client: GrokClient, model: str | None) -> Agent[Any, Any]:
-        built: Agent[Any, Any] = module.build_agent(client=client, **({"model": model} if model else {}))
-        return built
-
-    return build, str(module.DEFAULT_PROMPT)
+def _prompt(args: argparse.Namespace, target: Target) -> str:
+    if args.prompt == "-":
+        text = sys.stdin.read()
+        if not text.strip():
+            raise CommandLineError("the prompt read from stdin (-) is empty")
+        return text.strip()
+    prompt = args.prompt or target.default_prompt
+    if not prompt:
+        raise CommandLineError(f"{args.target} has no default prompt: give one")
+    return str(prompt)
 
 
 async def _run(args: argparse.Namespace, read: ReadLine, out: TextIO, err: TextIO) -> int:
-    build, default_prompt = _resolve(args.target, factory=args.factory)
-    prompt = args.prompt or default_prompt
-    if not prompt:
-        raise _UsageError(f"{args.target} has no default prompt: give one")
-    async with _client(args, err) as client:
-        agent = build(client, args.model)
-        result = await _stream(agent, args, out, err, prompt=prompt)
+    target = resolve(args.target, factory=args.factory)
+    prompt = _prompt(args, target)
+    async with AsyncExitStack() as stack:
+        bound = await bind(target, args, stack, err)
+        args.requests_to = bound.base_url
+        view = LiveView(out, err, stream=args.stream and not args.json,
+                        structured=bound.agent.output_type is not str, show_tools=not args.json)
+        result = await _once(bound, view, prompt=prompt)
         while result.paused:
+            view.abandon()
             if not args.approve:
                 report_paused(result.interruptions, err)
                 return 1
             state = result.state
             await decide(state, read, err)
-            result = await _stream(agent, args, out, err, state=state)
+            result = await _once(bound, view, state=state)
         if args.json:
             whole = {"output": result.output, "messages": result.messages,
                      "usage": asdict(result.usage)}
-            print(pydantic_core.to_json(whole, indent=2).decode(), file=out)
+            print(pydantic_core.to_json(whole, indent=2, fallback=str).decode(), file=out)
+            out.flush()
             return 0
-        output = result.output
-        if args.stream and isinstance(output, str):
-            out.write("\n")
-        else:
-            text = output if isinstance(output, str) else _to_json(output)
-            print(text, file=out)
-        usage = result.usage
-        cost = f", ${usage.cost_usd:.6f}" if usage.cost_usd is not None else ""
-        print(f"[{usage.requests} requests, {usage.tool_calls} tool calls, "
-              f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion + "
-              f"{usage.reasoning_tokens} reasoning tokens{cost}]", file=err)
+        view.finish(result.output)
+        print(usage_line(result.usage), file=err)
         return 0
 
 
-async def _stream(agent: Agent[Any, Any], args: argparse.Namespace, out: TextIO, err: TextIO,
-                  *, prompt: str | None = None, state: RunState | None = None) -> RunResult[Any]:
-    """Run (or resume) once, printing tool calls and streamed text; finished or paused."""
-    async with agent.run_stream(prompt, state=state) as stream:
+async def _once(bound: Bound, view: LiveView, *, prompt: str | None = None,
+                state: RunState | None = None) -> RunResult[Any]:
+    """Run (or resume) once, showing it as it goes; finished or paused."""
+    async with bound.agent.run_stream(prompt, state=state,
+                                      model_settings=bound.model_settings) as stream:
         async for event in stream:
-            if isinstance(event, ToolCallStarted) and not args.json:
-                print(f"-> {event.name}({event.arguments})", file=err)
-            elif isinstance(event, ToolCallFinished) and not args.json:
-                mark = "x" if event.error else "<-"
-                print(f"{mark} {event.name}: {_short(event.error or event.result)}", file=err)
-            elif isinstance(event, TextDelta) and args.stream and not args.json:
-                out.write(event.text)
-                out.flush()
+            view.event(event)
         return stream.result
-
-
-async def _chat(args: argparse.Namespace, read: ReadLine, answer: ReadLine, out: TextIO,
-                err: TextIO) -> int:
-    build = _resolve(args.target, factory=args.factory)[0] if args.target else None
-    async with AsyncExitStack() as stack:
-        session: SQLiteSession | None = None
-        if args.session is not None:
-            # Opened before anything else, so that a bad file fails before the chat starts.
-            session = await stack.enter_async_context(SQLiteSession(_sessions_file(), args.session))
-            if count := len(await session.get_items()):
-                print(f"agentkit chat: session {args.session}, {count} messages so far", file=err)
-        client = await stack.enter_async_context(_client(args, err))
-        if build is not None:
-            agent = build(client, args.model)
-        else:
-            agent = Agent(args.model or "grok-4.3", client=client,
-                          instructions="You are a helpful assistant.")
-        history: list[dict[str, Any]] = []
-        print("agentkit chat: type a message; an empty line or Ctrl-D ends.", file=err)
-        while True:
-            line = await anyio.to_thread.run_sync(read)
-            if line is None or not line.strip() or line.strip() in ("exit", "quit"):
-                break
-            # A session holds the history itself; without one it is kept here.
-            result = await agent.run(line.strip(), session=session,
-                                     message_history=None if session else history)
-            while result.paused:  # a chat is interactive: always ask
-                state = result.state
-                await decide(state, answer, err)
-                result = await agent.run(state=state, session=session)
-            history = result.messages
-            output = result.output
-            print(output if isinstance(output, str) else _to_json(output), file=out)
-    return 0
 
 
 def _sessions_file() -> Path:
@@ -321,14 +121,26 @@ def _sessions_file() -> Path:
 
 
 def _read_line() -> str | None:
+    """The next chat line from the terminal; None at its end (Ctrl-D).
+
+    Called on the event loop's thread (nothing else runs while the chat waits), so that
+    Ctrl-C raises KeyboardInterrupt here.
+    """
     try:
         return input("> ")
     except EOFError:
         return None
 
 
+def _line_editing() -> None:
+    """Arrow keys and history at the chat prompt, where the platform has readline."""
+    if sys.stdin.isatty():
+        with suppress(ImportError):
+            importlib.import_module("readline")  # input() uses it once it is imported
+
+
 def _examples(out: TextIO) -> int:
-    names = _example_names()
+    names = example_names()
     width = max(map(len, names))
     for name in names:
         module = importlib.import_module(f"agentkit.examples.{name}")
@@ -337,35 +149,24 @@ def _examples(out: TextIO) -> int:
     return 0
 
 
-def _tools(as_json: bool, out: TextIO) -> int:
-    tools = importlib.import_module("agentkit.tools").bundled_tools()
-    if as_json:
-        print(json.dumps([t.definition("grok") for t in tools], indent=2), file=out)
-        return 0
-    for t in tools:
-        params = ", ".join(t.parameters.get("properties", {}))
-        print(f"{t.name}({params})  {t.description.splitlines()[0] if t.description else ''}",
-              file=out)
-    return 0
-
-
 async def _models(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    async with _client(args, err) as client:
+    async with make_client(args, err) as client:
+        args.requests_to = client.base_url
         for model in (await client.models.list()).data:
             print(model.id, file=out)
     return 0
 
 
 async def _tokenize(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    async with _client(args, err) as client:
+    async with make_client(args, err) as client:
+        args.requests_to = client.base_url
         tokens = await client.tokenize(text=args.text, model=args.model)
     print(json.dumps([t.string_token for t in tokens.token_ids], ensure_ascii=False), file=out)
-    print(f"{tokens.count} tokens", file=err)
+    print(plural(tokens.count, "token"), file=err)
     return 0
 
 
 # -- batch --------------------------------------------------------------------------------
-
 
 
 class _ResultsFileError(Exception):
@@ -378,17 +179,17 @@ def _batch(args: argparse.Namespace, err: TextIO) -> int:
     has no error, so an interrupted batch goes on where it stopped and failed lines are
     retried (their new record appended after the old one: the last record of an id wins)."""
     if args.concurrency < 1:
-        raise _UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
-    build, _ = _resolve(args.agent, factory=args.factory)
+        raise CommandLineError(f"--concurrency must be at least 1, got {args.concurrency}")
+    target = resolve(args.agent, factory=args.factory)
     try:
         data = Path(args.prompts).read_bytes()
     except OSError as error:
-        raise _UsageError(f"cannot read {args.prompts}: {error.strerror or error}") from None
+        raise CommandLineError(f"cannot read {args.prompts}: {error.strerror or error}") from None
     out_path = Path(args.out)
     try:
         finished, noted, ends_cut = finished_records(out_path, args.out, err)
     except BatchFileError as error:
-        raise _UsageError(str(error)) from None
+        raise CommandLineError(str(error)) from None
     pending, malformed, skipped = read_prompts(data, args.prompts, finished, err)
     line_of = {item.id: line for line, item in pending}
     tty = is_tty(err)
@@ -409,8 +210,10 @@ def _batch(args: argparse.Namespace, err: TextIO) -> int:
             except OSError as error:
                 raise _ResultsFileError(f"cannot write {args.out}: {error.strerror or error}") from None
 
-        async with _client(args, err) as client:
-            agent = build(client, args.model)
+        async with AsyncExitStack() as stack:
+            bound = await bind(target, args, stack, err, per_run_settings=False)
+            args.requests_to = bound.base_url
+            agent = bound.agent
             # After a cut-off record a newline first, so that the next is a line of its own.
             write("\n" if ends_cut else "")
             for line, problem in malformed:
@@ -444,7 +247,7 @@ def _batch(args: argparse.Namespace, err: TextIO) -> int:
     try:
         out = out_path.open("a", encoding="utf-8")
     except OSError as error:
-        raise _UsageError(f"cannot write {args.out}: {error.strerror or error}") from None
+        raise CommandLineError(f"cannot write {args.out}: {error.strerror or error}") from None
     with out:
         try:
             anyio.run(go, out)
@@ -462,15 +265,16 @@ def _batch(args: argparse.Namespace, err: TextIO) -> int:
 async def _worker(args: argparse.Namespace, err: TextIO) -> int:
     """`agentkit worker`: take durable batch runs off the shared queue until stopped."""
     if args.concurrency < 1:
-        raise _UsageError(f"--concurrency must be at least 1, got {args.concurrency}")
-    build, _ = _resolve(args.agent, factory=args.factory)
+        raise CommandLineError(f"--concurrency must be at least 1, got {args.concurrency}")
+    target = resolve(args.agent, factory=args.factory)
     from ._cli_durable import database_url, durable_agent
 
-    async with _client(args, err) as client:
-        agent = build(client, args.model)
-        async with durable_agent(agent, args.agent, args, concurrency=args.concurrency):
+    async with AsyncExitStack() as stack:
+        bound = await bind(target, args, stack, err, per_run_settings=False)
+        async with durable_agent(bound.agent, args.agent, args, concurrency=args.concurrency):
             print(f"agentkit: worker {args.executor_id} on {_safe_url(database_url(args))}, "
-                  f"up to {args.concurrency} runs at a time (Ctrl-C stops)", file=err, flush=True)
+                  f"up to {plural(args.concurrency, 'run')} at a time (Ctrl-C stops)",
+                  file=err, flush=True)
             await anyio.sleep_forever()
     return 0
 
@@ -480,13 +284,16 @@ def _safe_url(url: str) -> str:
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
 
 
+# -- serve --------------------------------------------------------------------------------
+
+
 def _serve(args: argparse.Namespace, err: TextIO) -> int:
     from .sim import SimCore, serve
 
     try:
         limits = limits_from_arguments(args)
     except ConfigurationError as error:
-        raise _UsageError(str(error)) from None
+        raise CommandLineError(str(error)) from None
     core = SimCore(api_key=args.api_key)
 
     def ready(port: int) -> None:
@@ -499,24 +306,28 @@ def _serve(args: argparse.Namespace, err: TextIO) -> int:
     except KeyboardInterrupt:
         print("agentkit: stopped", file=err)
     except ValueError as error:
-        raise _UsageError(str(error)) from None
+        raise CommandLineError(str(error)) from None
+    except OSError as error:
+        print(f"agentkit: error: cannot serve on {args.host}:{args.port}: "
+              f"{_listen_failure(error, args.port)}", file=err)
+        return 1
     return 0
 
 
-def _short(value: Any, limit: int = 200) -> str:
-    text = value if isinstance(value, str) else str(value)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _listen_failure(error: OSError, port: int) -> str:
+    if isinstance(error, socket.gaierror):
+        return f"cannot resolve the host ({error.strerror or error})"
+    if error.errno == errno.EADDRINUSE:
+        return ("the port is in use (by another `agentkit serve`?); pick another with --port, "
+                "or --port 0 for a free one")
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied{' (ports below 1024 need privileges)' if port < 1024 else ''}"
+    if error.errno == errno.EADDRNOTAVAIL:
+        return "this machine has no such address"
+    return error.strerror or str(error)
 
 
-def _to_json(value: Any) -> str:
-    dump = getattr(value, "model_dump_json", None)
-    if callable(dump):
-        return str(dump(indent=2))
-    try:
-        return json.dumps(asdict(value), indent=2, default=str)
-    except TypeError:
-        return json.dumps(value, indent=2, default=str)
+# -- main ---------------------------------------------------------------------------------
 
 
 def main(
@@ -529,18 +340,18 @@ def main(
     """Run the command line; returns the exit code (0 ok, 1 run failed, 2 usage error)."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    parser = _parser()
+    args: argparse.Namespace | None = None
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    try:
+        args = build_parser().parse_args(argv)
         # A test's read_line answers both the chat and the approval questions.
         answer = read_line or partial(read_answer, err)
         if args.command == "run":
             return anyio.run(_run, args, answer, out, err)
         if args.command == "chat":
-            return anyio.run(_chat, args, read_line or _read_line, answer, out, err)
+            if read_line is None:
+                _line_editing()
+            return anyio.run(chat, args, read_line or _read_line, answer, out, err,
+                             _sessions_file)
         if args.command == "batch":
             return _batch(args, err)
         if args.command == "worker":
@@ -554,23 +365,48 @@ def main(
         if args.command == "examples":
             return _examples(out)
         if args.command == "tools":
-            return _tools(args.json, out)
+            return list_tools(args.json, out)
         if args.command == "models":
             return anyio.run(_models, args, out, err)
         return anyio.run(_tokenize, args, out, err)
-    except _UsageError as error:
+    except SystemExit as exit_:  # --help and --version
+        return int(exit_.code or 0)
+    except CommandLineError as error:
         print(f"agentkit: error: {error}", file=err)
         return 2
-    except (AgentRunError, APIError, UserError, AgentKitError) as error:
+    except (AgentKitError, TargetLoadError) as error:
+        assert args is not None  # parsing raises only CommandLineError
         if args.debug:
             traceback.print_exc(file=err)
-        print(f"agentkit: error: {type(error).__name__}: {error}", file=err)
+        sent_to = getattr(args, "requests_to", None) or getattr(args, "base_url", None)
+        line = explain(error, sent_to) if isinstance(error, AgentKitError) else str(error)
+        print(f"agentkit: error: {line}", file=err)
         return 2 if isinstance(error, UserError) else 1
     except KeyboardInterrupt:
         print("agentkit: interrupted", file=err)
         return 1
 
 
+def _broken_pipe(error: BaseException) -> bool:
+    """Whether `error` is, or only holds, a write to a pipe whose reader has gone."""
+    if isinstance(error, BrokenPipeError):
+        return True
+    if isinstance(error, BaseExceptionGroup):
+        return all(_broken_pipe(inner) for inner in error.exceptions)
+    return False
+
+
 def main_entry() -> None:
     """The console script."""
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()  # inside the try: a reader that left shows up here at the latest
+    except BaseException as error:
+        if not _broken_pipe(error):
+            raise
+        # As the Python docs advise for SIGPIPE: point stdout at devnull, so that the
+        # interpreter's own flush at exit does not fail (and print) a second time.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 1
+    sys.exit(code)

@@ -119,9 +119,11 @@ def test_failed_run_is_one_line_with_exit_1() -> None:
 def test_missing_key_for_a_real_provider_says_which_variable(provider: str, variable: str) -> None:
     code, _, err = run("models", "--provider", provider)
     assert code == 2
+    # Both fixes: the one for the command line, and the one for code.
     assert err.strip() == (
-        f"agentkit: error: ConfigurationError: no API key for {provider}: set {variable} or "
-        "pass api_key=...; to run offline, use GrokClient.simulated()"
+        f"agentkit: error: ConfigurationError: no API key for {provider}: set {variable}, or "
+        "run offline with --provider sim (in code: pass api_key=..., or use "
+        "GrokClient.simulated())"
     )
 
 

@@ -258,11 +258,20 @@ def test_usage_errors_exit_2(app: App) -> None:
 # -- progress ------------------------------------------------------------------------------
 
 
+def _client_notes(lines: list[str]) -> tuple[list[str], list[str]]:
+    """The lines saying where requests go (which come first), and the rest."""
+    notes = [line for line in lines if line.startswith(
+        ("agentkit: requests go to ", "agentkit: --base-url replaces the client "))]
+    assert lines[: len(notes)] == notes
+    return notes, lines[len(notes):]
+
+
 def test_off_a_terminal_progress_is_a_few_plain_lines(app: App) -> None:
     prompts = app.prompts(*[json.dumps(f"prompt {i}") for i in range(25)])
     code, err = app.batch(prompts, "--concurrency", "4")
     assert code == 0, err
-    lines = err.splitlines()
+    notes, lines = _client_notes(err.splitlines())
+    assert notes[0].startswith("agentkit: requests go to http://127.0.0.1:")
     assert "\r" not in err
     assert lines[0] == "agentkit: batch: 25 to run, 0 skipped (already done)"
     steps = [line for line in lines if line.startswith("agentkit: batch: ") and "done," in line]
@@ -427,6 +436,8 @@ def test_the_installed_command_redraws_a_bar_on_a_pseudo_terminal(app: App) -> N
     text = screen.decode()
     print(repr(text))  # shown when the test fails
     assert code == 0, text
+    _, lines = _client_notes(text.split("\r\n"))
+    text = "\r\n".join(lines)
     draws = text.split("\r\n")[0].split("\r")[1:]  # the bar's line, up to its final newline
     assert len(draws) >= 3, text  # first, at least one redraw, and the final state
     assert draws[0].startswith("agentkit: [....................] 0/12, 0 failed")

@@ -13,6 +13,11 @@ connections at once (503 beyond), the time and bytes of a request head (408, 431
 (408, 413, refused before reading when Content-Length is too big), and the time a write may
 wait for a client that does not read. A client that closes or resets mid-request or
 mid-stream ends its connection quietly. `ServerStats` counts what was shed and what is open.
+
+The server speaks plain HTTP only. A client that opens with a TLS handshake (an `https://`
+base URL) is answered at once with a plain-text 400 saying to use `http://`, and closed:
+its TLS layer then fails on the spot, instead of waiting out the head timeout for a request
+line that a TLS client never sends.
 """
 
 from __future__ import annotations
@@ -57,6 +62,9 @@ _SHED_SECONDS = 1.0
 _ACCEPT_RETRY_FIRST = 0.01
 _ACCEPT_RETRY_MAX = 0.5
 _SERVER = "agentkit-sim"
+# The first byte of every TLS record that opens a connection (a handshake record holding the
+# ClientHello); no HTTP request line starts with it.
+_TLS_HANDSHAKE = 0x16
 _DISCONNECTS = (
     anyio.BrokenResourceError,
     anyio.ClosedResourceError,
@@ -76,6 +84,21 @@ class _BadRequest(Exception):
 
 class _Stalled(Exception):
     """A write waited longer than the send timeout: the client stopped reading."""
+
+
+class _SpeaksTLS(Exception):
+    """The client opened with a TLS handshake: it was given an https:// URL for this server."""
+
+
+def _plain_http_answer(address: Any) -> bytes:
+    """The 400 for a TLS client, naming the URL it should have used (the address it reached)."""
+    host, port = str(address[0]), int(address[1])
+    netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    body = (
+        f"this server speaks plain HTTP; use http://{netloc}/v1 (http://, not https://)\n"
+    ).encode()
+    headers = {"content-type": "text/plain; charset=utf-8"}
+    return _head(400, headers, f"content-length: {len(body)}", keep_alive=False) + body
 
 
 def _is_loopback(host: str) -> bool:
@@ -196,6 +219,13 @@ class _Connection:
             except _BadRequest as exc:
                 await self._refuse(exc.status, str(exc))
                 return
+            except _SpeaksTLS:
+                self.stats._rejected_one()
+                logger.info("a client opened a TLS handshake; answered that this is plain HTTP")
+                address = self.stream.extra(SocketAttribute.local_address)
+                await self._write(_plain_http_answer(address))
+                await self._linger()
+                return
             first = False
             connection = headers.get("connection", "").lower()
             if version == "HTTP/1.1":
@@ -221,6 +251,7 @@ class _Connection:
         Raises:
             _BadRequest: 431 for a head over the size limit, 408 for one that began but did
                 not end within the head timeout (a slowloris client).
+            _SpeaksTLS: The connection opened with a TLS handshake record.
         """
         limits = self.limits
         if not first and not self.reader.buffer:
@@ -235,6 +266,15 @@ class _Connection:
                 return None  # idle too long: keep-alive lets a server close without a word
         with anyio.move_on_after(limits.head_timeout):
             try:
+                if first and not self.reader.buffer:
+                    # The first bytes on their own, under the same deadline, so that a TLS
+                    # ClientHello (which never holds a CRLF CRLF) is known at once.
+                    try:
+                        self.reader.feed_data(await self.stream.receive())
+                    except anyio.EndOfStream:
+                        return None
+                    if self.reader.buffer[0] == _TLS_HANDSHAKE:
+                        raise _SpeaksTLS
                 return await self.reader.receive_until(b"\r\n\r\n", limits.max_head_bytes)
             except anyio.IncompleteRead:
                 if self.reader.buffer:
@@ -282,6 +322,10 @@ class _Connection:
             self.stats._timed_out()
         response = error_response(status, message, Code.INVALID_ARGUMENT)
         await self._send(response, keep_alive=False, chunked=False)
+        await self._linger()
+
+    async def _linger(self) -> None:
+        """Half-close after a refusal and drain what the client still sends, briefly."""
         # A lingering close: closing with the client's bytes still unread makes the kernel
         # send a reset, which can destroy the error response before the client reads it.
         # Half-close, then read and discard what is left for a moment (bounded in time and
