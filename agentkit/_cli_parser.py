@@ -171,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     _target_options(run)
     run.add_argument("--approve", action="store_true",
                      help="when a tool call needs approval or a result, ask at the terminal")
+    run.add_argument("--trace", action="store_true",
+                     help="print the run's OpenTelemetry span tree on stderr "
+                     "(needs agentkit[otel])")
 
     chat = _command(commands, "chat", "talk to an agent, keeping the history (/help inside)")
     chat.add_argument("target", nargs="?", default=None,

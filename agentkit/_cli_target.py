@@ -225,7 +225,7 @@ async def bind(target: Target, args: argparse.Namespace, stack: AsyncExitStack, 
     """
     chose = args.base_url is not None or args.provider != "auto"
     if target.agent is not None:
-        own = target.agent._client  # Agent keeps no public handle on the client it was given
+        own = target.agent.client
         if own is not None and not chose:
             print(f"agentkit: {target.text} uses its own client: requests go to "
                   f"{describe_client(own)}", file=err)

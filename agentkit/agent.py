@@ -380,6 +380,11 @@ class Agent(Generic[DepsT, OutputT]):
     # -- properties -----------------------------------------------------------------------
 
     @property
+    def client(self) -> GrokClient | ChatModel | None:
+        """The client (or model) the agent was given; None when it picks one itself."""
+        return self._client
+
+    @property
     def tools(self) -> list[Tool]:
         """The agent's tools, in order."""
         return list(self._toolset)

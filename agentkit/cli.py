@@ -53,6 +53,7 @@ from ._result import RunResult
 from ._server_limits import limits_from_arguments
 from .batch import BatchResult, run_batch
 from .errors import AgentKitError, ConfigurationError, SessionError, UserError
+from .hooks import RunHooks
 from .state import RunState
 from .usage import RunUsage
 
@@ -79,7 +80,8 @@ async def _run(args: argparse.Namespace, read: ReadLine, out: TextIO, err: TextI
         args.requests_to = bound.base_url
         view = LiveView(out, err, stream=args.stream and not args.json,
                         structured=bound.agent.output_type is not str, show_tools=not args.json)
-        result = await _once(bound, view, prompt=prompt)
+        hooks = _trace_hooks(err) if args.trace else ()
+        result = await _once(bound, view, prompt=prompt, hooks=hooks)
         while result.paused:
             view.abandon()
             if not args.approve:
@@ -87,7 +89,7 @@ async def _run(args: argparse.Namespace, read: ReadLine, out: TextIO, err: TextI
                 return 1
             state = result.state
             await decide(state, read, err)
-            result = await _once(bound, view, state=state)
+            result = await _once(bound, view, state=state, hooks=hooks)
         if args.json:
             whole = {"output": result.output, "messages": result.messages,
                      "usage": asdict(result.usage)}
@@ -99,10 +101,21 @@ async def _run(args: argparse.Namespace, read: ReadLine, out: TextIO, err: TextI
         return 0
 
 
+def _trace_hooks(err: TextIO) -> tuple[RunHooks, ...]:
+    try:
+        from .otel import tree_printer
+
+        return (tree_printer(err),)
+    except ImportError:
+        raise CommandLineError(
+            "--trace needs OpenTelemetry: pip install 'agentkit[otel]'"
+        ) from None
+
+
 async def _once(bound: Bound, view: LiveView, *, prompt: str | None = None,
-                state: RunState | None = None) -> RunResult[Any]:
+                state: RunState | None = None, hooks: Sequence[RunHooks] = ()) -> RunResult[Any]:
     """Run (or resume) once, showing it as it goes; finished or paused."""
-    async with bound.agent.run_stream(prompt, state=state,
+    async with bound.agent.run_stream(prompt, state=state, hooks=hooks,
                                       model_settings=bound.model_settings) as stream:
         async for event in stream:
             view.event(event)

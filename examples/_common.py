@@ -31,6 +31,10 @@ def usage_line(usage: RunUsage) -> str:
     cost = f", ${usage.cost_usd:.6f}" if usage.cost_usd is not None else ""
     tokens = usage.total_tokens or usage.prompt_tokens + usage.completion_tokens
     return (
-        f"[usage: {usage.requests} requests, {usage.tool_calls} tool calls, "
-        f"{tokens} tokens{cost}]"
+        f"[usage: {_count(usage.requests, 'request')}, {_count(usage.tool_calls, 'tool call')}, "
+        f"{_count(tokens, 'token')}{cost}]"
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -148,3 +148,15 @@ def test_serve_checks_its_limits_in_one_line() -> None:
     code, _, err = run("serve", "--port", "0", "--max-connections", "0")
     assert code == 2
     assert "max_connections must be at least 1" in err and "Traceback" not in err
+
+
+def test_run_trace_prints_the_span_tree_on_stderr() -> None:
+    pytest.importorskip("opentelemetry.sdk", reason="the otel extra")
+    code, out, err = run("run", "weather", "Will it rain in Paris tomorrow?", "--trace")
+    assert code == 0, err
+    tree = [line for line in err.splitlines() if line.startswith(("invoke_agent", "├─", "└─"))]
+    assert tree[0].startswith("invoke_agent ")
+    assert [line.split("  ")[0] for line in tree[1:]] == [
+        "├─ chat grok-4.3", "├─ execute_tool get_forecast", "└─ chat grok-4.3",
+    ]
+    assert "invoke_agent" not in out

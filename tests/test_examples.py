@@ -24,7 +24,7 @@ from agentkit.sim.media import inspect_image
 
 EXAMPLES_DIR = Path(agentkit.examples.__file__).resolve().parent
 SIMULATED_NOTICE = "agentkit: no XAI_API_KEY set; using the local simulated Grok model (offline)"
-USAGE_LINE = re.compile(r"^\[usage: (\d+) requests, (\d+) tool calls, \d+ tokens")
+USAGE_LINE = re.compile(r"^\[usage: (\d+) requests?, (\d+) tool calls?, \d+ tokens?")
 
 
 def load(name: str) -> ModuleType:
