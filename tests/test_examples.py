@@ -154,7 +154,7 @@ async def test_weather_tool_lists_the_known_cities_for_an_unknown_one() -> None:
 @pytest.mark.anyio
 async def test_math_tutor_uses_the_calculator(capsys: pytest.CaptureFixture[str]) -> None:
     out = await run_main("math_tutor", capsys)
-    assert "84" in out and "calculate" in out
+    assert "(3 + 4) * 12 = 84" in out  # the calculator's result, said as an answer
     assert "9.165151" in out  # the second step: the square root of 84
     assert usage_of(out) == (2, 2)
 
@@ -200,7 +200,7 @@ def test_shop_database_is_built_once_even_by_racing_threads(isolated_tempdir: Pa
 @pytest.mark.anyio
 async def test_research_ranks_the_right_document_first(capsys: pytest.CaptureFixture[str]) -> None:
     out = await run_main("research", capsys)
-    assert "search_documents" in out and "16 grams of water" in out
+    assert "16 grams of water" in out
     first = min(out.index(m) for m in re.findall(r"[\w-]+\.md", out))
     assert out[first:].startswith("coffee-brewing.md")
 

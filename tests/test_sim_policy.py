@@ -496,7 +496,9 @@ def test_answers_in_text_from_the_results() -> None:
         [WEATHER],
     )
     assert reply.tool_calls == ()
-    assert reply.content == "Based on get_weather (city: Paris): temperature: 21; conditions: sunny"
+    # A sentence about Paris that quotes the result, not a dump of the call.
+    assert reply.content.startswith("Paris") and "21" in reply.content
+    assert "sunny" in reply.content and "get_weather" not in reply.content
 
 
 def test_summarizes_each_result_of_parallel_calls() -> None:
@@ -506,18 +508,16 @@ def test_summarizes_each_result_of_parallel_calls() -> None:
          ("get_weather", {"city": "Tokyo"}, "Rain, 14 degrees")],
         [WEATHER],
     )
-    assert reply.content == (
-        "Here is what I found for: Weather in Paris and Tokyo?\n"
-        "- get_weather (city: Paris): temperature: 21\n"
-        "- get_weather (city: Tokyo): Rain, 14 degrees"
-    )
+    paris, tokyo = reply.content.index("Paris"), reply.content.index("Tokyo")
+    assert paris < reply.content.index("21") < tokyo < reply.content.index("Rain, 14 degrees")
+    assert "get_weather" not in reply.content
 
 
 def test_reports_a_failed_tool() -> None:
     reply = after_results("Weather in Atlantis?",
                           [("get_weather", {"city": "Atlantis"}, "Error: unknown city")], [WEATHER])
-    assert reply.content == (
-        "I could not get an answer: get_weather (city: Atlantis) failed: Error: unknown city")
+    assert reply.content.startswith("I couldn't get an answer for Atlantis")
+    assert reply.content.rstrip(".").endswith("unknown city") and "Error:" not in reply.content
 
 
 OUTPUT_SCHEMA = {
@@ -542,10 +542,9 @@ def test_json_schema_output_is_filled_from_the_results() -> None:
     )
     answer = json.loads(reply.content)
     jsonschema.validate(answer, OUTPUT_SCHEMA)
-    assert answer == {
-        "city": "Paris", "temperature": 21.5, "conditions": "sunny",
-        "summary": "Based on get_weather (city: Paris): temp_c: 21.5; conditions: sunny",
-    }
+    summary = answer.pop("summary")
+    assert answer == {"city": "Paris", "temperature": 21.5, "conditions": "sunny"}
+    assert "Paris" in summary and "21.5" in summary and "sunny" in summary
 
 
 def test_final_answer_tool_gets_the_results_as_arguments() -> None:
@@ -554,9 +553,10 @@ def test_final_answer_tool_gets_the_results_as_arguments() -> None:
         [("get_weather", {"city": "Paris"}, '{"city": "Paris", "temperature": 18}')],
         [WEATHER, FINAL],
     )
-    assert calls(reply) == [("final_result", {
-        "city": "Paris", "temperature": 18,
-        "summary": "Based on get_weather (city: Paris): city: Paris; temperature: 18"})]
+    [(name, arguments)] = calls(reply)
+    assert name == "final_result"
+    assert arguments["city"] == "Paris" and arguments["temperature"] == 18
+    assert "Paris" in arguments["summary"] and "18" in arguments["summary"]
 
 
 def test_final_answer_tool_is_called_at_once_when_there_is_nothing_to_look_up() -> None:
@@ -583,8 +583,9 @@ def test_json_object_output() -> None:
     reply = after_results("Weather in Rome?",
                           [("get_weather", {"city": "Rome"}, '{"temperature": 25}')],
                           [WEATHER], response_format={"type": "json_object"})
-    assert json.loads(reply.content) == {
-        "answer": "Based on get_weather (city: Rome): temperature: 25", "sources": ["get_weather"]}
+    answer = json.loads(reply.content)
+    assert answer["sources"] == ["get_weather"]
+    assert "Rome" in answer["answer"] and "25" in answer["answer"]
 
 
 def test_structured_output_without_tools_comes_from_the_message() -> None:
@@ -677,7 +678,8 @@ def test_a_tool_output_with_dashes_is_not_mistaken_for_feedback() -> None:
     reply = after_results("Weather in Oslo?", [
         ("get_weather", {"city": "Oslo"}, "- temperature: 3\n- wind: strong")], [WEATHER])
     assert reply.tool_calls == ()
-    assert reply.content == "Based on get_weather (city: Oslo): temperature: 3; wind: strong"
+    assert reply.content.startswith("Oslo") and "temperature 3" in reply.content
+    assert "wind strong" in reply.content
 
 
 @pytest.mark.parametrize(
@@ -703,10 +705,9 @@ def test_parse_field_errors(text: str, expected: list[tuple[tuple[Any, ...], str
 
 def test_plain_text_echoes_the_question() -> None:
     reply = ask("What is the capital of France?")
-    assert reply.content == (
-        "You asked: What is the capital of France?\nSimulated answer: this offline model has "
-        "nothing to look this up with, so it can only note the key terms: capital, france."
-    )
+    first, second = reply.content.split("\n")
+    assert first == "You asked: What is the capital of France?"
+    assert "simulated" in second and second.endswith("capital, france.")
     assert reply.reasoning is None
     assert reply.effective_finish_reason == "stop"
 
@@ -736,11 +737,9 @@ def test_vision_describes_what_the_bytes_say() -> None:
     assert colour.startswith("#d")
     reply = ask([{"type": "text", "text": "What is in this picture?"},
                  {"type": "image_url", "image_url": {"url": data_url(png)}}])
-    assert reply.content == (
-        "You asked: What is in this picture?\n"
-        f"Image 1: a PNG image, 64x32 pixels, {len(png)} bytes; the dominant colour is red "
-        f"({colour})."
-    )
+    # What the bytes say, as a sentence: format, size and colour.
+    assert reply.content.startswith("It is a PNG image, 64x32 pixels")
+    assert f"the dominant colour is red ({colour})" in reply.content
 
 
 def test_vision_says_what_it_cannot_read() -> None:

@@ -138,9 +138,9 @@ def test_one_call_a_turn_until_every_expression_is_done() -> None:
     assert calls(reply) == [("calculate", {"expression": "sqrt(84)"})]
     reply = converse(TWO_SUMS, [[first], [second]], [CALCULATE], parallel_tool_calls=False)
     assert reply.tool_calls == ()
-    assert reply.content.splitlines()[1:] == [
-        "- calculate (expression: (3 + 4) * 12): 84",
-        "- calculate (expression: sqrt(84)): 9.16515138991168"]
+    # Each expression with its value, in the order they were asked.
+    assert "(3 + 4) * 12 = 84" in reply.content
+    assert reply.content.index("= 84") < reply.content.index("sqrt(84) = 9.16515138991168")
 
 
 def test_places_are_followed_through_one_a_turn() -> None:
@@ -205,7 +205,7 @@ def test_a_call_with_repaired_arguments_still_answers_its_subject() -> None:
     reply = converse("Weather in Paris?", [[("get_weather", {"city": "Paris, FR"}, "Sunny")]],
                      [WEATHER])
     assert reply.tool_calls == ()
-    assert reply.content == "Based on get_weather (city: Paris, FR): Sunny"
+    assert reply.content.startswith("Paris, FR") and "Sunny" in reply.content
 
 
 def test_no_follow_through_after_a_final_answer_tool() -> None:
@@ -247,7 +247,8 @@ def test_nothing_related_is_suggested_so_the_failure_is_explained() -> None:
     reply = converse("Weather in Atlantis?", [[("get_weather", {"city": "Atlantis"}, error)]],
                      [WEATHER])
     assert reply.tool_calls == ()
-    assert reply.content == f"I could not get an answer: get_weather (city: Atlantis) failed: {error}"
+    assert reply.content.startswith("I couldn't get an answer for Atlantis: ")
+    assert error in reply.content
 
 
 def test_at_most_two_retries_of_a_call() -> None:
@@ -265,7 +266,8 @@ def test_at_most_two_retries_of_a_call() -> None:
     three = [*two, [failing("Springfield City City")]]
     reply = converse(question, three, [WEATHER])
     assert reply.tool_calls == ()
-    assert reply.content.startswith("I could not get an answer:\n- get_weather (city: Springfield)")
+    assert reply.content.startswith("I couldn't get an answer:\n- Springfield: Unknown city")
+    assert reply.content.count("\n- ") == 3  # the first try and both retries
 
 
 def test_invalid_argument_feedback_is_bounded_too() -> None:
@@ -275,7 +277,8 @@ def test_invalid_argument_feedback_is_bounded_too() -> None:
     assert calls(converse("Weather in Paris?", [batch], [WEATHER]))
     reply = converse("Weather in Paris?", [batch, batch, batch], [WEATHER])
     assert reply.tool_calls == ()
-    assert reply.content.startswith("I could not get an answer:")
+    assert reply.content.startswith("I couldn't get an answer")
+    assert "at most 3 characters" in reply.content
 
 
 def test_a_value_already_tried_is_not_offered_again() -> None:
@@ -284,14 +287,17 @@ def test_a_value_already_tried_is_not_offered_again() -> None:
               "Error: unknown time zone 'Asia/Tokyo'. Did you mean 'Tokyo'?")
     reply = converse("What time is it in Tokyo?", [[first], [second]], [NOW])
     assert reply.tool_calls == ()
-    assert reply.content.startswith("I could not get an answer:")
+    assert reply.content.startswith("I couldn't get an answer:")
+    assert "- Tokyo: unknown time zone" in reply.content
 
 
 def test_the_answer_leaves_out_a_failure_a_retry_made_good() -> None:
     failed = ("now", {"timezone": "Tokyo"}, ZONE_ERROR)
     good = ("now", {"timezone": "Asia/Tokyo"}, "2025-03-14T18:26:00+09:00")
     reply = converse("What time is it in Tokyo?", [[failed], [good]], [NOW])
-    assert reply.content == "Based on now (timezone: Asia/Tokyo): 2025-03-14T18:26:00+09:00"
+    assert "18:26" in reply.content and "2025-03-14" in reply.content
+    assert "Asia/Tokyo" in reply.content
+    assert "unknown time zone" not in reply.content
 
 
 def test_one_subjects_failure_stays_reported_beside_anothers_answer() -> None:
@@ -299,9 +305,8 @@ def test_one_subjects_failure_stays_reported_beside_anothers_answer() -> None:
     failed = ("get_weather", {"city": "Atlantis"}, "Unknown city 'Atlantis'")
     good = ("get_weather", {"city": "Paris"}, "Sunny")
     reply = converse(question, [[failed, good]], [WEATHER])
-    assert reply.content.splitlines()[1:] == [
-        "- get_weather (city: Atlantis) failed: Unknown city 'Atlantis'",
-        "- get_weather (city: Paris): Sunny"]
+    failure = reply.content.index("I couldn't get an answer for Atlantis: Unknown city 'Atlantis'")
+    assert failure < reply.content.index("Paris: Sunny")
 
 
 @pytest.mark.parametrize(
@@ -389,8 +394,8 @@ WEEK = json.dumps([{"city": "Paris", "day": d, "summary": s, "high_c": h}
 def test_a_number_next_to_a_fields_name_picks_that_record() -> None:
     reply = converse("Will it rain in Paris in 3 days?",
                      [[("get_forecast", {"city": "Paris", "days": 3}, WEEK)]], [FORECAST])
-    assert reply.content == ("Based on get_forecast (city: Paris, days: 3): "
-                             "city: Paris; day: 3; summary: Sunny; high_c: 22")
+    assert reply.content.startswith("Paris, day 3: Sunny")
+    assert "22 °C" in reply.content and "Rain" not in reply.content
 
 
 def test_a_name_picks_that_record() -> None:
@@ -398,7 +403,9 @@ def test_a_name_picks_that_record() -> None:
                                 {"name": "Milk Frother", "units": 12}], "row_count": 2})
     reply = converse("How many milk frother units did we sell?",
                      [[("run_query", {"sql": "SELECT name, units FROM sales"}, rows)]], [QUERY])
-    assert reply.content.endswith("rows: (name: Milk Frother; units: 12); row_count: 2")
+    assert reply.tool_calls == ()  # the query is in: no exploring the database again
+    assert "Milk Frother" in reply.content and "12" in reply.content
+    assert "Espresso" not in reply.content
 
 
 def test_the_final_answer_comes_from_the_named_record() -> None:
@@ -428,7 +435,8 @@ SIM = Path(__file__).resolve().parents[1] / "agentkit" / "sim"
 @pytest.mark.parametrize(
     "module",
     ["policy", "_evidence", "_fill", "_conversation", "_repair", "_schemas", "_answers", "_arith",
-     "_choice", "_feedback", "_kinds", "_plan", "_recovery", "_sources", "_words"],
+     "_choice", "_feedback", "_kinds", "_plan", "_recovery", "_sources", "_words", "_database",
+     "_entities", "_followup", "_prose", "_sql", "_sqlquestion", "_sqlschema"],
 )
 def test_policy_modules_stay_under_six_hundred_lines(module: str) -> None:
     lines = (SIM / f"{module}.py").read_text(encoding="utf-8").count("\n")

@@ -12,7 +12,18 @@ from typing import Any
 from ._arith import safe_eval
 from ._conversation import Conversation, Result
 from ._evidence import Evidence
+from ._kinds import parameter_kind
+from ._prose import (
+    failure_sentence,
+    join_names,
+    record_sentence,
+    records_sentence,
+    show_value,
+    table_sentence,
+    value_sentence,
+)
 from ._sources import pick_record
+from ._words import split_words
 from .media import decode_data_url, inspect_image
 
 __all__ = [
@@ -35,39 +46,92 @@ def shorten(text: str, limit: int) -> str:
 
 
 def summarize(results: Sequence[Result], ev: Evidence) -> str:
-    """A text answer built from tool results: one line per result.
+    """A text answer built from tool results: a short sentence for each (`_prose`).
 
     A list of records is narrowed to the record the question names (`pick_record`). When
-    every result is a failure, the answer says so rather than answering from them.
+    every result is a failure, the answer says what went wrong rather than answering.
     """
     if not results:
         return "There are no results to report."
-    question = ev.text.strip()
-    lines = [_describe_result(r, ev) for r in results]
-    if all(r.failed for r in results):
-        if len(lines) == 1:
-            return f"I could not get an answer: {lines[0]}"
-        return "I could not get an answer:\n" + "\n".join(f"- {line}" for line in lines)
-    if len(lines) == 1:
-        return f"Based on {lines[0]}"
-    head = (
-        f"Here is what I found for: {shorten(question, 80)}"
-        if question
-        else "Here is what I found:"
-    )
-    return head + "\n" + "\n".join(f"- {line}" for line in lines)
+    if len(results) > 1 and all(r.failed for r in results):
+        lines = [_failure_line(r) for r in results]
+        return "I couldn't get an answer:\n" + "\n".join(f"- {line}" for line in dict.fromkeys(lines))
+    sentences = list(dict.fromkeys(_result_sentence(r, ev) for r in results))
+    if len(sentences) == 1:
+        return sentences[0]
+    if len(sentences) <= 3 and sum(len(s) for s in sentences) <= 500:
+        return " ".join(sentences)
+    return "\n".join(f"- {s}" for s in sentences)
 
 
-def _describe_result(result: Result, ev: Evidence) -> str:
-    label = result.name
-    if isinstance(result.arguments, Mapping) and result.arguments:
-        shown = ", ".join(
-            f"{k}: {shorten(describe(v), 40)}" for k, v in list(result.arguments.items())[:3]
-        )
-        label = f"{label} ({shown})"
+def _failure_line(result: Result) -> str:
+    arguments = result.arguments if isinstance(result.arguments, Mapping) else {}
+    subject = _subject_of(arguments)
+    reason = " ".join(result.content.split()).removeprefix("Error:").strip()
+    return f"{subject}: {reason}" if subject else reason
+
+
+def _result_sentence(result: Result, ev: Evidence) -> str:
+    arguments = result.arguments if isinstance(result.arguments, Mapping) else {}
     if result.failed:
-        return f"{label} failed: {shorten(result.content, _MAX_TEXT)}"
-    return f"{label}: {shorten(describe(pick_record(result.data, ev)), _MAX_TEXT)}"
+        return failure_sentence(result.content, arguments)
+    data = pick_record(result.data, ev)
+    if isinstance(data, Mapping) and isinstance(data.get("rows"), list | Mapping):
+        # Rows of a query (narrowed to one record, if the question names it).
+        rows = data["rows"]
+        sql = next((v for v in arguments.values() if isinstance(v, str)
+                    and v.lstrip().lower().startswith(("select", "with"))), "")  # fmt: skip
+        return table_sentence(sql, {**data, "rows": [rows] if isinstance(rows, Mapping) else rows})
+    if isinstance(data, Mapping):
+        lists = [v for v in data.values() if _records(v)]
+        if len(lists) == 1 and len(data) <= 3:
+            return records_sentence(lists[0], _noun(result.name), ev)
+        if not data:
+            return f"{_cap(_noun(result.name)) or 'The result'} is empty."
+        return record_sentence(data, _subject_of(arguments))
+    if _records(data):
+        if len(data) == 1:
+            return record_sentence(data[0])
+        return records_sentence(data, _noun(result.name), ev)
+    if isinstance(data, list):
+        if not data:
+            noun = _noun(result.name)
+            return f"I found no {noun}." if noun else "The result is an empty list."
+        return f"Found {len(data)}: {show_value(data)}."
+    if isinstance(data, str) and len(data) > _MAX_TEXT:
+        strings = [v for v in arguments.values() if isinstance(v, str) and v.strip()]
+        head = f"{strings[0]}: " if strings else ""
+        return head + shorten(data, _MAX_TEXT)
+    expression = next(
+        (v for k, v in arguments.items()
+         if isinstance(v, str) and parameter_kind(str(k), {}) == "expression"),
+        None,
+    )  # fmt: skip
+    return value_sentence(data, arguments, expression)
+
+
+def _subject_of(arguments: Mapping[str, Any]) -> str:
+    """What a call asked about: its first short string argument ("Paris")."""
+    return next((v for v in arguments.values() if isinstance(v, str) and 0 < len(v) <= 60), "")
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _records(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
+
+
+_VERBS = frozenset(
+    ["get", "list", "fetch", "search", "find", "show", "read", "run", "lookup", "look", "query", "retrieve", "load", "describe", "check", "compute", "calculate"]
+)
+
+
+def _noun(tool: str) -> str:
+    """What a tool returns, from its name: `list_tables` -> "tables"."""
+    words = [w.lower() for w in split_words(tool) if w.lower() not in _VERBS]
+    return " ".join(words)
 
 
 def describe(value: Any, depth: int = 0) -> str:
@@ -108,14 +172,23 @@ def direct_answer(conv: Conversation) -> tuple[str, str]:
         return "\n".join(sums), f"The question is arithmetic: {'; '.join(sums)}."
     keywords = ev.keywords[:6]
     asked = shorten(question, 300)
-    if keywords:
+    tools = [t.name for t in conv.tools if not t.is_final] if conv.tools_allowed else []
+    if tools:
+        shown = join_names([f"`{t}`" for t in tools[:6]], more=len(tools))
         body = (
-            "Simulated answer: this offline model has nothing to look this up with, so it can "
-            f"only note the key terms: {', '.join(keywords)}."
+            f"None of my tools ({shown}) can help with that, and as the offline simulated "
+            "model I have no knowledge of my own to answer from."
         )
+        why = "None of the offered tools fits the question, so I say so."
     else:
-        body = "Simulated answer: there is nothing to look up."
-    return f"You asked: {asked}\n{body}", "No tool is needed or offered; I answer directly."
+        body = (
+            "I'm the offline simulated model: with no tool to look this up, I can only note "
+            f"its key terms: {', '.join(keywords)}."
+            if keywords
+            else "I'm the offline simulated model, and there is nothing here to look up."
+        )
+        why = "No tool is needed or offered; I answer directly."
+    return f"You asked: {asked}\n{body}", why
 
 
 def image_infos(conv: Conversation) -> list[tuple[str, dict[str, Any] | None, str | None]]:
@@ -143,15 +216,17 @@ def image_sources(conv: Conversation) -> list[tuple[str, Any]]:
 
 def describe_images(conv: Conversation) -> tuple[str, str]:
     """A description of the attached images, from their headers and pixels, and why."""
+    infos = image_infos(conv)
     lines = []
-    for number, (url, info, problem) in enumerate(image_infos(conv), start=1):
+    for number, (url, info, problem) in enumerate(infos, start=1):
         if info is None:
             lines.append(f"Image {number} ({shorten(url, 60)}) {problem}.")
+        elif len(infos) == 1 and info.get("format") != "unknown":
+            lines.append(f"It is {_describe_image(info)}")
         else:
             lines.append(f"Image {number}: {_describe_image(info)}")
-    head = f"You asked: {shorten(conv.question, 200)}\n" if conv.question else ""
     why = "I read the attached images' headers and pixels and describe what they contain."
-    return head + "\n".join(lines), why
+    return "\n".join(lines), why
 
 
 def _describe_image(info: Mapping[str, Any]) -> str:

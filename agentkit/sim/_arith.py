@@ -24,13 +24,39 @@ _OPERATOR_WORDS = (
     (re.compile(r"\b(?:minus)\b", re.I), "-"),
     (re.compile(r"\b(?:times)\b", re.I), "*"),
     (re.compile(r"(?<=\d)\s*[x×]\s*(?=\d)"), " * "),
-    (re.compile(r"\bsquared\b", re.I), "^2"),
+    (re.compile(r"\s*\bsquared\b", re.I), "^2"),
     (re.compile(r"\bsquare root of\s*(\d+(?:\.\d+)?)", re.I), r"sqrt(\1)"),
     (re.compile(r"\b(sqrt|log|ln|exp|abs|sin|cos|tan) of\s*(\d+(?:\.\d+)?)", re.I), r"\1(\2)"),
 )
+_N = r"(-?\d+(?:\.\d+)?)"
+# Operations said as verbs or nouns ("add 12.5 and 7.25", "15% of 240"): operands are put
+# in the order arithmetic writes them ("subtract 3 from 10" is 10 - 3).
+_PHRASES = (
+    (re.compile(rf"{_N}\s*(?:%|percent)\s+of\s+{_N}", re.I), r"\1 / 100 * \2"),
+    (re.compile(rf"\badd\s+{_N}\s+(?:and|to|plus)\s+{_N}", re.I), r"\1 + \2"),
+    (re.compile(rf"\b(?:the\s+)?sum\s+of\s+{_N}\s+and\s+{_N}", re.I), r"\1 + \2"),
+    (re.compile(rf"\bsubtract\s+{_N}\s+from\s+{_N}", re.I), r"\2 - \1"),
+    (re.compile(rf"\bmultiply\s+{_N}\s+(?:by|and|with)\s+{_N}", re.I), r"\1 * \2"),
+    (re.compile(rf"\b(?:the\s+)?product\s+of\s+{_N}\s+and\s+{_N}", re.I), r"\1 * \2"),
+    (re.compile(rf"\bdivide\s+{_N}\s+(?:by|into)\s+{_N}", re.I), r"\1 / \2"),
+    (re.compile(rf"\b(?:the\s+)?difference\s+between\s+{_N}\s+and\s+{_N}", re.I),
+     r"\1 - \2"),
+)
+_AVERAGE = re.compile(
+    rf"\b(?:the\s+)?(?:average|mean)\s+of\s+({_N}(?:\s*,\s*{_N})*\s*,?\s*and\s+{_N})", re.I
+)
+# "..., then divide the result by 7": the step works on the expression before it.
+_CHAIN = re.compile(
+    rf"\b(divide|multiply|add|subtract|raise)\s+(?:the\s+result|the\s+answer|it|that|this)"
+    rf"(?:\s+(?:by|to|from|with|into))?(?:\s+the\s+power\s+of)?\s+{_N}"
+    r"|\b(?:take\s+)?the\s+square\s+root\s+of\s+(?:the\s+result|the\s+answer|it|that)",
+    re.I,
+)
+_CHAIN_OPERATORS = {"divide": "/", "multiply": "*", "add": "+", "subtract": "-", "raise": "^"}
 _OPERATOR_HINT = re.compile(
     r"(?i)power|multipl|divided|plus|minus|times|squared|square root|\d\s*[x×]\s*\d|"
-    r"\b(?:sqrt|log|ln|exp|abs|sin|cos|tan) of\b"
+    r"\b(?:sqrt|log|ln|exp|abs|sin|cos|tan) of\b|%|percent|\badd\b|\bsum\b|subtract|"
+    r"product|divide|difference|average|\bmean\b"
 )
 _FUNCTIONS = r"sqrt|sin|cos|tan|log|log10|ln|exp|abs|floor|ceil|round|pi"
 _EXPRESSION = re.compile(
@@ -66,8 +92,12 @@ def find_expressions(text: str, blanks: Iterable[str] = ()) -> list[str]:
     if not any(ch.isdigit() for ch in text):
         return []
     if _OPERATOR_HINT.search(text):
+        for phrase, written in _PHRASES:
+            text = phrase.sub(written, text)
+        text = _AVERAGE.sub(_average, text)
         for pattern, replacement in _OPERATOR_WORDS:
             text = pattern.sub(replacement, text)
+        text = _chain(text)
     if not _HAS_OPERATOR.search(text):
         return []
     for blank in blanks:
@@ -78,6 +108,29 @@ def find_expressions(text: str, blanks: Iterable[str] = ()) -> list[str]:
         if _HAS_OPERATOR.search(candidate) and any(ch.isdigit() for ch in candidate):
             found.append(candidate)
     return list(dict.fromkeys(found))
+
+
+def _average(match: re.Match[str]) -> str:
+    numbers = re.findall(r"-?\d+(?:\.\d+)?", match.group(1))
+    return f"({' + '.join(numbers)}) / {len(numbers)}"
+
+
+def _chain(text: str) -> str:
+    """Write a step on "the result" as arithmetic on the expression just before it."""
+    for _ in range(4):
+        match = _CHAIN.search(text)
+        if match is None:
+            break
+        before = [_balance(m.group().strip()) for m in _EXPRESSION.finditer(text[: match.start()])]
+        previous = next((e for e in reversed(before) if _HAS_OPERATOR.search(e)), None)
+        if previous is None:
+            break
+        if match.group(1) is None:
+            step = f"sqrt({previous})"
+        else:
+            step = f"({previous}) {_CHAIN_OPERATORS[match.group(1).lower()]} {match.group(2)}"
+        text = text[: match.start()] + step + text[match.end() :]
+    return text
 
 
 _BINARY: Mapping[type[ast.operator], Callable[[Any, Any], Any]] = {

@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._conversation import Tool, ToolWords
 from ._evidence import Evidence
-from ._kinds import SHAPED_KINDS, shaped_kind, values_of_kind
+from ._kinds import SHAPED_KINDS, prop_of, shaped_kind, values_of_kind
 from ._schemas import resolve, schema_type
 from ._words import related_to_any, stem
 
-__all__ = ["rank", "uses_name"]
+__all__ = ["by_clause", "clauses", "rank", "uses_name"]
 
 # Weights of a message word found in a tool's name, description, or parameters.
 _NAME_WEIGHT = 3.0
@@ -45,6 +46,8 @@ _DOMAIN_WEIGHT = 0.5
 # A tool that needs a value of a shape the message does not hold (dates, a URL) is less
 # likely meant, whatever words it shares: "What time is it?" is not for `date_diff`.
 _MISSING_PENALTY = 0.5
+# A tool the system prompt tells the model to use: a hint alone, a reason with a question.
+_INSTRUCTED_WEIGHT = 0.5
 
 
 def _stems(words: str) -> frozenset[str]:
@@ -65,7 +68,16 @@ _DOMAINS: tuple[frozenset[str], ...] = (
         "divide percent average total arithmetic equation"
     ),
     _stems("currency exchange price cost dollar dollars euro euros pound yen money"),
-    _stems("convert conversion unit units mile miles kilometre kilometer metre meter inch feet"),
+    _stems(
+        "convert conversion unit units mile miles kilometre kilometer metre meter metres "
+        "meters inch inches feet foot yard yards kilogram kilograms gram grams pound pounds "
+        "ounce ounces stone tonne ton litre litres liter liters gallon gallons pint pints cup "
+        "cups celsius fahrenheit kelvin mph knots"
+    ),
+    _stems(
+        "image images picture pictures photo photos drawing draw paint painting sketch "
+        "illustration illustrate render colour color colours colors shape shapes png jpg"
+    ),
     _stems("search find lookup documentation docs article articles"),
     _stems("email mail inbox send message recipient"),
     _stems("file files folder directory read open document"),
@@ -74,15 +86,105 @@ _DOMAINS: tuple[frozenset[str], ...] = (
 )
 
 
-def rank(ev: Evidence, tools: Sequence[Tool]) -> list[tuple[float, Tool]]:
-    """The tools with their scores, best first (ties keep the order they were offered in)."""
+def rank(
+    ev: Evidence, tools: Sequence[Tool], instructions: str = ""
+) -> list[tuple[float, Tool]]:
+    """The tools with their scores, best first (ties keep the order they were offered in).
+
+    Args:
+        ev: The message.
+        tools: The offered tools.
+        instructions: The system prompt; a tool it tells the model to use ("start with
+            search_documents") is a little more likely meant.
+    """
     words = ev.content
     shapes = _shapes(ev)
+    question = _is_question(ev)
     scored = [
-        (max(0.0, _score(words, t.words) + _hints(ev, t) + _shape_bonus(shapes, t)), t)
+        (
+            max(0.0, _score(words, t.words) + _hints(ev, t) + _shape_bonus(shapes, t)
+                + _instructed(t, instructions, question)),
+            t,
+        )
         for t in tools
-    ]
+    ]  # fmt: skip
     return sorted(scored, key=lambda pair: (-pair[0], pair[1].index))
+
+
+_QUESTION_START = re.compile(
+    r"^\s*(?:what|whats|what's|which|who|whom|whose|where|when|why|how|is|are|was|were|do|does|"
+    r"did|can|could|should|would|will|shall|may|might|must|has|have)\b",
+    re.I,
+)
+
+
+def _is_question(ev: Evidence) -> bool:
+    return ev.text.rstrip().endswith("?") or bool(_QUESTION_START.match(ev.text))
+
+
+def _instructed(tool: Tool, instructions: str, question: bool) -> float:
+    """A hint for a tool the instructions name; with a question for its search parameter,
+    a reason (the agent was told to look questions up with it)."""
+    if not instructions or not _named_in(tool.name, instructions):
+        return 0.0
+    if question and any(need == "loose" and kind == "query"
+                        for need, kind in _query_needs(tool.schema_key)):  # fmt: skip
+        return _INSTRUCTED_WEIGHT * 2
+    return _INSTRUCTED_WEIGHT
+
+
+def _named_in(name: str, text: str) -> bool:
+    return re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", text) is not None
+
+
+@functools.lru_cache(maxsize=2048)
+def _query_needs(schema_key: str) -> tuple[tuple[str, str], ...]:
+    """Each required string parameter's need ("loose"...) and kind ("query"...)."""
+    schema = json.loads(schema_key)
+    properties = schema.get("properties") if isinstance(schema, Mapping) else None
+    if not isinstance(properties, Mapping):
+        return ()
+    out = []
+    for name in schema.get("required") or ():
+        if isinstance(name, str) and name in properties:
+            node = resolve(properties[name], schema)[0]
+            if schema_type(node) == "string":
+                shape = shaped_kind(name, node)
+                need = shape if shape in SHAPED_KINDS or shape == "entity" else "loose"
+                out.append((need, shape))
+    return tuple(out)
+
+
+# Where one request of a message ends and the next begins: "..., and what is 6 * 7?".
+_CLAUSE_GAP = re.compile(
+    r"(?<=[.?!;])\s+|,\s*(?:and\s+|but\s+|also\s+|then\s+|plus\s+)+"
+    r"|\s+and\s+(?:also\s+|then\s+)?(?=(?:what|what's|how|which|who|where|when|is|are|will|can|"
+    r"could|ask|tell|get|find|convert|calculate|compute|look|check|show|give)\b)",
+    re.I,
+)
+
+
+def clauses(text: str) -> list[str]:
+    """The requests of a message, one per sentence or ", and ..." clause."""
+    return [part.strip() for part in _CLAUSE_GAP.split(text) if part and part.strip()]
+
+
+def by_clause(
+    ev: Evidence, tools: Sequence[Tool], instructions: str, threshold: float
+) -> dict[str, Evidence]:
+    """The clause each tool is for, when a message asks different tools for different things
+    ("Will it rain in Tokyo, and what is 6 * 7?"): tool name -> that clause, read. Empty
+    when one tool serves every clause (its subjects are planned from the whole message)."""
+    parts = clauses(ev.text)
+    if len(parts) < 2:
+        return {}
+    found: dict[str, Evidence] = {}
+    for part in parts:
+        clause = Evidence(part)
+        ranked = rank(clause, tools, instructions)
+        if ranked and ranked[0][0] >= threshold:
+            found.setdefault(ranked[0][1].name, clause)
+    return found if len(found) >= 2 else {}
 
 
 def uses_name(ev: Evidence, tool: Tool) -> bool:
@@ -96,6 +198,8 @@ def _score(words: frozenset[str], tool: ToolWords) -> float:
     for word in words:
         if word in tool.name:
             total += _NAME_WEIGHT
+        elif len(word) < 2:
+            continue  # the "s" of "what's" is no word of a description
         elif word in tool.description:
             total += _DESCRIPTION_WEIGHT
         elif word in tool.parameters:
@@ -165,9 +269,13 @@ def _fillable(ev: Evidence, tool: Tool) -> str:
         if need == "enum":
             missing = missing or not ev.enum_values(values)
         elif need == "number":
+            # A number is a value of its own kind: "150 pounds" for a conversion's `value`.
             missing = missing or not ev.numbers
+            specific = specific or bool(ev.numbers)
         elif need != "loose":
-            if not values_of_kind(ev, need):
+            if need == "path" and _names_example(ev, values):
+                specific = True
+            elif not values_of_kind(ev, need):
                 if need in SHAPED_KINDS:
                     return "unshaped"
                 missing = True
@@ -175,6 +283,15 @@ def _fillable(ev: Evidence, tool: Tool) -> str:
     if missing:
         return "missing"
     return "specific" if specific else "loose"
+
+
+def _names_example(ev: Evidence, examples: Sequence[Any]) -> bool:
+    return any(
+        stem(part.lower()) in ev.stems
+        for example in examples
+        for part in str(example).rsplit(".", 1)[0].replace("-", "_").split("_")
+        if len(part) >= 3
+    )
 
 
 @functools.lru_cache(maxsize=2048)
@@ -200,7 +317,11 @@ def _needs(schema_key: str) -> tuple[tuple[str, Sequence[Any]], ...]:
             needs.append(("number", ()))
         elif kind == "string":
             shape = shaped_kind(name, node)
-            needs.append((shape if shape in SHAPED_KINDS or shape == "entity" else "loose", ()))
+            # A file the description names as an example ("sunset.png") can be meant by its
+            # words ("the sunset picture").
+            examples = prop_of(name, node).examples if shape == "path" else ()
+            needs.append((shape if shape in SHAPED_KINDS or shape == "entity" else "loose",
+                          examples))  # fmt: skip
     return tuple(needs)
 
 

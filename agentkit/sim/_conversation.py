@@ -10,14 +10,15 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ._evidence import Evidence
 from ._feedback import parse_field_errors, reports_failure
+from ._followup import is_followup, standalone
 from ._kinds import shaped_kind
-from ._words import content_words
+from ._words import content_words, related_to_any
 
 __all__ = ["Conversation", "Result", "Tool", "ToolWords", "loads", "text_of"]
 
@@ -201,6 +202,13 @@ class Conversation:
             response_format if isinstance(response_format, Mapping) else {}
         )
 
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """`compute()`, once per request: for what the policy works out from the whole of it."""
+        cache = self.__dict__.setdefault("_memo", {})
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
+
     # ---- the question ------------------------------------------------------------------------
 
     @functools.cached_property
@@ -226,6 +234,28 @@ class Conversation:
         return text_of(self.messages[self.question_index].get("content")).strip()
 
     @functools.cached_property
+    def instructions(self) -> str:
+        """The system and developer messages' text, joined."""
+        return "\n".join(
+            text_of(m.get("content"))
+            for m in self.messages
+            if m.get("role") in ("system", "developer")
+        )
+
+    @functools.cached_property
+    def earlier_questions(self) -> list[str]:
+        """The user's earlier questions, oldest first (feedback on answers left out)."""
+        found = []
+        for index in range(max(self.question_index, 0)):
+            message = self.messages[index]
+            if message.get("role") != "user":
+                continue
+            text = text_of(message.get("content")).strip()
+            if text and not (self._after_assistant(index) and parse_field_errors(text)):
+                found.append(text)
+        return found
+
+    @functools.cached_property
     def images(self) -> list[str]:
         """The image URLs attached to the question."""
         if self.question_index < 0:
@@ -233,9 +263,27 @@ class Conversation:
         return _images_of(self.messages[self.question_index].get("content"))
 
     @functools.cached_property
+    def standalone_question(self) -> str:
+        """The question written out in full when it is a follow-up that leans on an earlier
+        one ("And in Tokyo?" after "Will it rain in Paris tomorrow?"); else the question.
+
+        Only with tools offered: a follow-up there asks for the same lookup about something
+        else, while a message to a tool-less agent (a second contact to extract) stands alone.
+        A follow-up that names what the tools do ("what about the weather in Tokyo?") is
+        already whole.
+        """
+        question = self.question
+        if not self.tools or not is_followup(question) or not self.earlier_questions:
+            return question
+        purposes = frozenset().union(*(t.words.name | t.words.description for t in self.tools))
+        if any(related_to_any(w, purposes) for w in content_words(question)):
+            return question
+        return standalone(question, self.earlier_questions)
+
+    @functools.cached_property
     def evidence(self) -> Evidence:
-        """The question, read."""
-        return Evidence(self.question)
+        """The question, read (a follow-up as the whole question it means)."""
+        return Evidence(self.standalone_question)
 
     @property
     def last_role(self) -> str:
@@ -247,42 +295,19 @@ class Conversation:
     @functools.cached_property
     def calls(self) -> list[tuple[str, str, Any]]:
         """Every tool call made since the question: `(id, name, parsed arguments)`, in order."""
-        made: list[tuple[str, str, Any]] = []
-        for message in self.messages[self.question_index + 1 :]:
-            if message.get("role") != "assistant":
-                continue
-            for call in message.get("tool_calls") or ():
-                if not isinstance(call, Mapping):
-                    continue
-                function = call.get("function")
-                if isinstance(function, Mapping):
-                    made.append(
-                        (
-                            str(call.get("id")),
-                            str(function.get("name", "")),
-                            loads(function.get("arguments")),
-                        )
-                    )
-        return made
+        return _calls_in(self.messages[self.question_index + 1 :])
 
     @functools.cached_property
     def results(self) -> list[Result]:
         """Every tool result since the question, in order, each with its call."""
-        # Looked up as the conversation goes: a client may reuse ids from one turn to the next.
-        calls: dict[str, tuple[str, Any]] = {}
-        made = iter(self.calls)
-        results: list[Result] = []
-        for message in self.messages[self.question_index + 1 :]:
-            if message.get("role") == "assistant":
-                for call in message.get("tool_calls") or ():
-                    if isinstance(call, Mapping) and isinstance(call.get("function"), Mapping):
-                        call_id, name, arguments = next(made)
-                        calls[call_id] = (name, arguments)
-            elif message.get("role") == "tool":
-                call_id = str(message.get("tool_call_id"))
-                name, arguments = calls.get(call_id, (str(message.get("name") or "tool"), {}))
-                results.append(Result(call_id, name, arguments, text_of(message.get("content"))))
-        return results
+        return _results_in(self.messages[self.question_index + 1 :])
+
+    @functools.cached_property
+    def earlier_results(self) -> list[Result]:
+        """The tool results of the turns before the question (what the model already knows)."""
+        if self.question_index <= 0:
+            return []
+        return _results_in(self.messages[: self.question_index])
 
     @functools.cached_property
     def pending(self) -> list[Result]:
@@ -390,6 +415,41 @@ def _parse_tools(raw: Any) -> list[Tool]:
             )
         )
     return tools
+
+
+def _calls_in(messages: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, Any]]:
+    made: list[tuple[str, str, Any]] = []
+    for message in messages:
+        if message.get("role") != "assistant":
+            continue
+        for call in message.get("tool_calls") or ():
+            if not isinstance(call, Mapping):
+                continue
+            function = call.get("function")
+            if isinstance(function, Mapping):
+                made.append(
+                    (str(call.get("id")), str(function.get("name", "")),
+                     loads(function.get("arguments")))
+                )  # fmt: skip
+    return made
+
+
+def _results_in(messages: Sequence[Mapping[str, Any]]) -> list[Result]:
+    # Looked up as the conversation goes: a client may reuse ids from one turn to the next.
+    calls: dict[str, tuple[str, Any]] = {}
+    made = iter(_calls_in(messages))
+    results: list[Result] = []
+    for message in messages:
+        if message.get("role") == "assistant":
+            for call in message.get("tool_calls") or ():
+                if isinstance(call, Mapping) and isinstance(call.get("function"), Mapping):
+                    call_id, name, arguments = next(made)
+                    calls[call_id] = (name, arguments)
+        elif message.get("role") == "tool":
+            call_id = str(message.get("tool_call_id"))
+            name, arguments = calls.get(call_id, (str(message.get("name") or "tool"), {}))
+            results.append(Result(call_id, name, arguments, text_of(message.get("content"))))
+    return results
 
 
 def loads(arguments: Any) -> Any:

@@ -11,13 +11,16 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ._arith import find_expressions, safe_eval
 from ._feedback import FieldError, parse_field_errors
 from ._words import (
+    COMMON_CAPS,
+    NAME_PREPOSITIONS,
+    NEGATIVE,
     STOPWORDS,
     content_words,
     normalize_key,
@@ -71,6 +74,9 @@ _NUMBER_WORDS = {
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "twenty": 20, "thirty": 30,
     "fifty": 50, "hundred": 100, "dozen": 12,
 }  # fmt: skip
+# "the day after tomorrow" counts days as "in 2 days" does; the number sits after "day", so
+# a `days` parameter or a `day` field finds it next to its name.
+_DAY_AFTER = re.compile(r"(?<=\bday )after tomorrow\b", re.IGNORECASE)
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
 _PATH = re.compile(
     r"(?<![\w/:.@-])(?:(?:~|\.{1,2})?/?[\w.*-]+(?:/[\w.*-]+)+/?|(?:~|\.{1,2})?/[\w.*-]+"
@@ -89,6 +95,11 @@ _SENTENCE_ENDS = frozenset(".!?:;\n>*•-")
 # A "Key: value" line holds the whole rest of the line ("Phone: +34 612 345 678").
 _KEY_VALUE_LINE = re.compile(
     r"^[ \t]*([A-Za-z_][\w -]{0,30}?)[ \t]*:[ \t]*(\S[^\n]*?)[ \t]*$", re.M
+)
+# "Topics: security review, SSO. Phone ...": an inline "Key: value" holds up to the end of
+# its sentence, or up to the next "key:" in a list of them.
+_KEY_COLON = re.compile(
+    r"\b([A-Za-z][\w-]*)\s*:[ \t]*(?!//)(\S.*?)(?=\s*(?:[;\n]|\.(?:\s|$)|,\s*[A-Za-z_][\w-]*\s*[:=]|$))"
 )
 _KEY_VALUE = re.compile(r"\b([A-Za-z_][\w-]*)\s*(?:=|:)\s*(\"[^\"]*\"|'[^']*'|[^\s,;]+)")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(.+?)\s*$", re.M)
@@ -110,31 +121,8 @@ _LEADING = re.compile(
     r"look up|look for|get(?: me)?|fetch|check|do|does|is|are|the|a|an)\b[\s,]*)+",
     re.IGNORECASE,
 )
+_SEARCHING = re.compile(r"(?i)\b(?:search\w*|look\w*|find\w*|hunt\w*|docs?|documents?|notes?|info\w*|results?|anything|something)\W*\w*\W*$")
 _TOPIC = re.compile(r"\b(?:about|regarding|on the topic of|related to|for)\s+([^.?!;\n]+)", re.I)
-
-# Capitalised words that start sentences without naming anything.
-_COMMON_CAPS = STOPWORDS | frozenset(
-    """
-    add book calculate call check compare compute convert create define delete describe draw
-    explain fetch find generate hello hey hi list look make open plot read remove run search
-    send set summarise summarize translate write ok okay sure thank i i'm i'd i've it's
-    what's who's where's how's that's there's here's let's
-    """.split()  # noqa: SIM905 - a word list reads better as prose
-)
-_PREPOSITIONS = frozenset(
-    """
-    in at for from to of near about by with on into around between like called named visit
-    visiting
-    """.split()  # noqa: SIM905 - a word list reads better as prose
-)
-
-_NEGATIVE = frozenset(
-    """
-    no not without exclude excluding disable disabled off false don't dont never skip hide
-    none nope
-    """.split()  # noqa: SIM905 - a word list reads better as prose
-)
-
 
 @dataclass(frozen=True)
 class Span:
@@ -234,7 +222,8 @@ class Evidence:
 
     @staticmethod
     def _matches(word: str, targets: frozenset[str]) -> bool:
-        return word in targets or related_to_any(word, targets)
+        # A stopword names nothing, even when it starts a target ("for" and "forecast").
+        return word in targets or (word not in STOPWORDS and related_to_any(word, targets))
 
     def mentions(self, targets: frozenset[str]) -> list[_Word]:
         """The words of the text that match one of `targets` (by stem or prefix)."""
@@ -338,6 +327,8 @@ class Evidence:
             found.append(_Number(value, match.start(), match.end()))
         for match in _NUMBER_WORD.finditer(self.text):
             found.append(_Number(_NUMBER_WORDS[match.group().lower()], match.start(), match.end()))
+        for match in _DAY_AFTER.finditer(self.text):
+            found.append(_Number(2, match.start(), match.end()))
         blocked = self._blocked
         kept = [n for n in found if not self._inside(n, blocked)]
         return tuple(sorted(kept, key=lambda n: n.start))
@@ -369,7 +360,7 @@ class Evidence:
             parts = match.group().split()
             before = self.text[:start].rstrip(" \t\"'“(")
             initial = not before or before[-1] in _SENTENCE_ENDS
-            while parts and (parts[0].lower().strip("'’") in _COMMON_CAPS or parts[0] == "I"):
+            while parts and (parts[0].lower().strip("'’") in COMMON_CAPS or parts[0] == "I"):
                 start = self.text.index(parts[0], start) + len(parts[0])
                 start += len(self.text[start:]) - len(self.text[start:].lstrip())
                 parts = parts[1:]
@@ -391,7 +382,7 @@ class Evidence:
             for suffix in ("'s", "’s"):
                 value = value.removesuffix(suffix)
             value = value.rstrip(".'’-")
-            if not value or value.lower() in _COMMON_CAPS:
+            if not value or value.lower() in COMMON_CAPS:
                 continue
             span = Span(value, start, start + len(value))
             if self._inside(span, blocked):
@@ -400,7 +391,7 @@ class Evidence:
             if previous and previous[-1].lower() == "the":
                 previous = previous[:-1]
             preposition = previous[-1].lower() if previous else ""
-            if preposition not in _PREPOSITIONS:
+            if preposition not in NAME_PREPOSITIONS:
                 preposition = ""
             out.append((span, preposition, initial and len(parts) == 1))
         return tuple(out)
@@ -410,13 +401,25 @@ class Evidence:
         """`key=value` and `key: value` pairs, keys normalised (`normalize_key`)."""
         pairs: dict[str, str] = {}
         for match in _KEY_VALUE_LINE.finditer(self.text):
-            pairs.setdefault(normalize_key(match.group(1)), match.group(2))
+            # "Name: Tom Baker; email ...": a semicolon ends a value, as a comma may not.
+            pairs.setdefault(normalize_key(match.group(1)), match.group(2).split("; ")[0])
+        for match in _KEY_COLON.finditer(self.text):
+            value = match.group(2).strip()
+            if value and not (value[0] in "\"'" and value[-1:] == value[0]):
+                pairs.setdefault(normalize_key(match.group(1)), value.rstrip(".?!"))
         for match in _KEY_VALUE.finditer(self.text):
             value = match.group(2)
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
                 value = value[1:-1]
             pairs.setdefault(normalize_key(match.group(1)), value.rstrip(".?!"))
         return pairs
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """`compute()`, once per text: for readers kept in other modules (`_entities`)."""
+        cache = self.__dict__.setdefault("_memo", {})
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
 
     # ---- lists of subjects -------------------------------------------------------------------
 
@@ -489,7 +492,9 @@ class Evidence:
             if keyword != "for":
                 best = match
                 break
-            best = best or match
+            # "search the notes for X" looks for X; "size a solar system for my house" does not.
+            if _SEARCHING.search(self.text[max(0, match.start() - 40) : match.start()]):
+                best = best or match
         if best is None:
             return None
         value = best.group(1).strip().strip("\"'“”`").rstrip(",")
@@ -552,7 +557,7 @@ class Evidence:
             i = self.words.index(word)
             window = [w.lower for w in self.words[max(0, i - 3) : i]]
             window_after = [w.lower for w in self.words[i + 1 : i + 3]]
-            negated = any(w in _NEGATIVE for w in window)
+            negated = any(w in NEGATIVE for w in window)
             return not (negated or any(w in ("no", "false", "off") for w in window_after))
         return None
 

@@ -11,10 +11,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["FieldError", "offered_values", "parse_field_errors", "reports_failure"]
+__all__ = [
+    "FieldError",
+    "about_parameters",
+    "extract_json",
+    "offered_values",
+    "parse_field_errors",
+    "reports_failure",
+    "show_path",
+]
 
 
 @dataclass(frozen=True)
@@ -184,3 +193,39 @@ def offered_values(text: str) -> list[str]:
         if len(items) >= 2 or not bare_colon:
             found += [i for i in items if not _QUOTES & set(i)]
     return list(dict.fromkeys(v.strip() for v in found if v.strip()))
+
+
+_ANSWER_FENCE = re.compile(r"```[\w-]*\s*\n(.*?)```", re.DOTALL)
+
+
+def about_parameters(errors: Sequence[FieldError], parameters: Mapping[str, Any]) -> bool:
+    """Whether errors talk about these parameters (so they are not just a tool's own output)."""
+    properties = parameters.get("properties") if isinstance(parameters, Mapping) else None
+    names = set(properties) if isinstance(properties, Mapping) else set()
+    return all(not e.path or e.path[0] in names or "extra" in e.message.lower() for e in errors)
+
+
+def show_path(path: Sequence[str | int]) -> str:
+    """A field's path as written in prose: `items[0].name`; "the answer" for the root."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "the answer"
+
+
+def extract_json(text: str) -> Any:
+    """The JSON value an answer holds: the whole text, a fenced block, or the first object."""
+    stripped = text.strip()
+    fence = _ANSWER_FENCE.search(stripped)
+    if fence:
+        stripped = fence.group(1).strip()
+    try:
+        return json.loads(stripped)
+    except ValueError:
+        start = min((i for i in (stripped.find("{"), stripped.find("[")) if i >= 0), default=-1)
+        if start >= 0:
+            try:
+                return json.JSONDecoder().raw_decode(stripped, start)[0]
+            except ValueError:
+                pass
+    return None

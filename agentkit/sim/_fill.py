@@ -17,8 +17,18 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ._entities import amounts, iso_date, natural_dates
 from ._evidence import Evidence
-from ._kinds import Prop, kind_candidates, parameter_kind, prop_of, shaped_values
+from ._kinds import (
+    NO_PURPOSE,
+    Prop,
+    Purpose,
+    parameter_kind,
+    prop_of,
+    role_values,
+    shaped_values,
+    string_candidates,
+)
 from ._schemas import (
     fit_number,
     generate_from_pattern,
@@ -42,40 +52,14 @@ def _stems(*words: str) -> frozenset[str]:
 
 
 # Fields that want the answer itself: with tool results, the summary of them.
-_ANSWER_WORDS = _stems(
-    "answer",
-    "summary",
-    "result",
-    "text",
-    "content",
-    "response",
-    "description",
-    "explanation",
-    "message",
-    "output",
-    "detail",
-    "info",
-    "report",
-    "reply",
-    "conclusion",
-    "overview",
-)
+_ANSWER_WORDS = _stems("answer", "summary", "result", "text", "content", "response",
+                       "description", "explanation", "message", "output", "detail", "info",
+                       "report", "reply", "conclusion", "overview")  # fmt: skip
+# Fields that say what something shows, and how they are worded.
+_DESCRIBING = _stems("caption", "description", "alt", "subtitle", "legend")
 # Verbs that prefix boolean names without saying what they switch ("include_forecast").
-_BOOL_VERBS = _stems(
-    "include",
-    "use",
-    "show",
-    "enable",
-    "is",
-    "has",
-    "allow",
-    "should",
-    "do",
-    "with",
-    "want",
-    "return",
-    "add",
-)
+_BOOL_VERBS = _stems("include", "use", "show", "enable", "is", "has", "allow", "should", "do",
+                     "with", "want", "return", "add")  # fmt: skip
 
 
 class _Missing:
@@ -99,6 +83,7 @@ class Filler:
         subject: `(property, value)` to force the top-level property of one parallel call.
         base_depth: The depth of the schema root in a larger value; nested fillers start
             deeper, so the depth limit holds for recursive schemas.
+        purpose: What the tool is for: words that only ask for it ("weather") are no value.
     """
 
     def __init__(
@@ -110,6 +95,7 @@ class Filler:
         summary: str = "",
         subject: tuple[str, Any] | None = None,
         base_depth: int = 0,
+        purpose: Purpose = NO_PURPOSE,
     ) -> None:
         self.ev = evidence
         self.root = root
@@ -117,6 +103,7 @@ class Filler:
         self.entries = flatten_sources(results) if results else []
         self.summary = summary
         self.subject = subject
+        self.purpose = purpose
         self._base_depth = base_depth
         self._used_numbers: set[int] = set()
         self._claims: dict[str, int] = {}
@@ -151,7 +138,11 @@ class Filler:
         if name:
             raw = self.ev.key_values.get(normalize_key(name))
             if raw is not None:
-                ok, found = self.coerce(raw, node, depth)
+                listed: Any = raw
+                if schema_type(node) == "array" and isinstance(raw, str):
+                    # "Topics: security review, SSO" lists two.
+                    listed = [p for p in re.split(r"\s*(?:,|;|\band\b)\s*", raw) if p]
+                ok, found = self.coerce(listed, node, depth)
                 if ok:
                     return found, True
         if self.entries and name:
@@ -221,6 +212,14 @@ class Filler:
         found = False
         if isinstance(item.get("enum"), list):
             values = self.ev.enum_values(item["enum"])
+            found = bool(values)
+        elif kind == "string" and depth <= _MAX_DEPTH and role_values(self.ev, item, prop) is not None:
+            # A list of topics or people holds the ones the message names, none if it names
+            # none: the message is not echoed into it.
+            values = [self._fit_string(v, item) for v in role_values(self.ev, item, prop) or ()
+                      if not self._string_used(v)]  # fmt: skip
+            for value in values:
+                self._use_string(value)
             found = bool(values)
         elif not required or depth > _MAX_DEPTH:
             values = []
@@ -311,6 +310,14 @@ class Filler:
 
     def _number(self, node: Mapping[str, Any], prop: Prop, *, required: bool) -> tuple[Any, bool]:
         integer = schema_type(node) == "integer"
+        if prop.role == "money" and amounts(self.ev):
+            # "a budget of $5k": the amount written as money, whatever number is nearer.
+            span, amount = amounts(self.ev)[0]
+            self._used_numbers.update(
+                i for i, n in enumerate(self.ev.numbers) if span.start <= n.start < span.end
+            )
+            self._claims.pop(prop.name, None)
+            return fit_number(amount, node, integer=integer), True
         index = self._claims.pop(prop.name, None)
         if index is None and required:
             claimed = set(self._claims.values())
@@ -347,6 +354,9 @@ class Filler:
         candidates: list[str] = []
         if isinstance(fmt, str) and fmt in by_format:
             candidates = [s.value for s in by_format[fmt]]
+            if fmt in ("date", "date-time"):
+                # "12 March 2025" is a date too, once written the ISO way.
+                candidates += [d for d in (iso_date(s.value) for s in natural_dates(ev)) if d]
             if fmt == "date":
                 candidates = [c[:10] for c in candidates]
             elif fmt == "date-time":
@@ -354,7 +364,9 @@ class Filler:
         else:
             wants_answer = bool(self.entries) and bool(prop.words & _ANSWER_WORDS)
             answer = self.summary if wants_answer and self.summary else None
-            candidates = kind_candidates(self.ev, prop, required=required, answer=answer)
+            candidates = string_candidates(
+                ev, prop, required=required, answer=answer, purpose=self.purpose
+            )
         for candidate in candidates:
             if candidate and not self._string_used(candidate):
                 self._use_string(candidate)
@@ -365,7 +377,14 @@ class Filler:
 
     def _string_used(self, value: str) -> bool:
         lower = value.lower()
-        return any(lower in used or used in lower for used in self._used_strings)
+        # An email or a URL is one value: "Acme" is not used up by "bob@acme.io".
+        if "@" in lower or "://" in lower:
+            return lower in self._used_strings
+        return any(
+            lower == used or (("@" not in used and "://" not in used) and (
+                lower in used or used in lower))
+            for used in self._used_strings
+        )
 
     def _use_string(self, value: Any) -> None:
         if isinstance(value, str) and value:
@@ -420,6 +439,12 @@ class Filler:
                     best, best_score = (value,), score
         if best is not None:
             return best
+        if kind == "string" and prop.words & _DESCRIBING:  # a caption: what a picture was made of
+            for entry in self.entries:
+                if entry.words & _DESCRIBING and isinstance(entry.value, str) and entry.value:
+                    text = entry.value.strip()
+                    sentence = text[:1].upper() + text[1:].rstrip(".") + "."
+                    return (self._fit_string(sentence if "sentenc" in prop.about else text, node),)
         if not required:
             return None
         if kind == "string" and prop.words & _ANSWER_WORDS and self.summary:

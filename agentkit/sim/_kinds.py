@@ -10,21 +10,37 @@ says which kind a parameter is (`prop_of`), which spans of a message could fill 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._entities import (
+    amounts,
+    depicted,
+    natural_dates,
+    organizations,
+    people,
+    reasons,
+    topics,
+)
 from ._evidence import Evidence
-from ._words import content_words, split_words, stem
+from ._words import STOPWORDS, content_words, related_to_any, split_words, stem
 
 __all__ = [
+    "NO_PURPOSE",
     "SHAPED_KINDS",
     "Prop",
+    "Purpose",
     "kind_candidates",
+    "other_roles",
     "parameter_kind",
     "prop_of",
+    "role_candidates",
+    "role_values",
     "shaped_kind",
     "shaped_values",
+    "string_candidates",
     "values_of_kind",
 ]
 
@@ -75,8 +91,56 @@ _FILL_PREPOSITIONS = frozenset({"in", "at", "near", "for", "from", "to", "about"
 # Prepositions before a name that make it a place ("rain in Paris"; not "capital of France").
 _PLACE_PREPOSITIONS = frozenset({"in", "at", "near", "from", "to", "for", "around", "into"})
 
+_HOW_MANY = re.compile(
+    r"\bhow\s+many\s+([^\W\d_][\w°/]*(?:\s+(?!(?:are|is|in|make|equals?)\b)[^\W\d_][\w°/]*)?)"
+    r"\s+(?:are|is|in|make|equals?)\b",
+    re.I,
+)
+_UNIT_AFTER_NUMBER = re.compile(r"\d(?:[\d.,]*\d)?\s*(°?[^\W\d_][\w°/]*)")
+_FILE_NAME = re.compile(r"(?<![\w./-])[\w-]+\.[A-Za-z][A-Za-z0-9]{0,4}(?![\w.])")
+# A free-text parameter for what the user asks ("question", "prompt").
+_ASKING = frozenset(stem(w) for w in ("question", "ask", "prompt", "query"))
+_PICTURE_WORDS = frozenset(
+    stem(w) for w in ("image", "picture", "photo", "drawing", "illustration", "draw", "paint")
+)
+_LEADING_ASK = re.compile(
+    r"^(?:(?:what|how much|how many|how|which|who|where|when|why|is|are|do|does|can|should)\s+)+",
+    re.I,
+)
 _FORMAT_KINDS = {"date": "date", "date-time": "date", "email": "email", "uri": "url", "url": "url"}
 _SQL_STARTS = ("select", "with ")
+
+
+# What an entity or free-text field is about, by its words: who, which company, where...
+_ROLES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("organization", _stems("company", "organization", "organisation", "org", "employer",
+                            "business", "firm", "agency", "institution", "workplace", "vendor",
+                            "corporation", "enterprise")),
+    ("place", _stems("city", "country", "location", "address", "region", "town", "place",
+                     "destination", "origin", "venue")),
+    ("person", _stems("person", "full", "first", "last", "given", "family", "surname",
+                      "contact", "sender", "author", "attendee", "applicant", "candidate",
+                      "guest", "people", "who", "lead", "customer", "client", "speaker")),
+    ("topic", _stems("topic", "topics", "interest", "interests", "subject", "subjects",
+                     "request", "requests", "need", "needs", "agenda", "inquiry", "enquiry",
+                     "purpose", "want", "wants", "talk", "discuss")),
+    ("reason", _stems("reason", "why", "cause")),
+    ("date", _stems("date", "deadline", "when", "birthday", "dob", "due", "appointment",
+                    "day", "schedule", "scheduled")),
+    ("money", _stems("budget", "amount", "price", "cost", "salary", "revenue", "fee", "spend",
+                     "payment", "money")),
+)  # fmt: skip
+
+
+def _role(words: frozenset[str], about: frozenset[str]) -> str:
+    """What a field is about: by its name's words first, then by its description's."""
+    for source in (words, about):
+        for role, keys in _ROLES:
+            if source & keys:
+                return role
+    if stem("name") in words:
+        return "person"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -89,6 +153,9 @@ class Prop:
         about: Stems of the description's and title's words.
         kind: See `parameter_kind`.
         direction: "origin", "destination" or "" (`from_unit`, `to_unit`).
+        role: What the field is about: "person", "organization", "place", "topic", "date",
+            "money", or "".
+        examples: File names the description gives as examples ("e.g. "sunset.png"").
     """
 
     name: str
@@ -96,6 +163,8 @@ class Prop:
     about: frozenset[str]
     kind: str
     direction: str
+    role: str = ""
+    examples: tuple[str, ...] = ()
 
 
 def prop_of(name: str, node: Mapping[str, Any]) -> Prop:
@@ -116,7 +185,8 @@ def _read_prop(name: str, description: str, title: str) -> Prop:
         direction = "origin"
     elif parts & _DESTINATION_WORDS:
         direction = "destination"
-    return Prop(name, words, about, _kind(words, about), direction)
+    examples = tuple(dict.fromkeys(_FILE_NAME.findall(description)))
+    return Prop(name, words, about, _kind(words, about), direction, _role(words, about), examples)
 
 
 def parameter_kind(name: str, node: Mapping[str, Any]) -> str:
@@ -183,6 +253,47 @@ def values_of_kind(ev: Evidence, kind: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
+@dataclass(frozen=True)
+class Purpose:
+    """What a tool is for, as stems: its name's words and its description's."""
+
+    name: frozenset[str] = frozenset()
+    description: frozenset[str] = frozenset()
+
+    @functools.cached_property
+    def words(self) -> frozenset[str]:
+        return self.name | self.description
+
+    def __bool__(self) -> bool:
+        return bool(self.name or self.description)
+
+
+NO_PURPOSE = Purpose()
+
+
+def _leftover(ev: Evidence, purpose: frozenset[str]) -> list[str]:
+    """The longest run of the message's meaningful words that say nothing about the tool."""
+    best: list[str] = []
+    run: list[str] = []
+    previous_end = -1
+    for word in ev.words:
+        meaningful = (
+            word.lower not in STOPWORDS and not word.lower.isdigit() and len(word.lower) > 1
+            and not related_to_any(word.stem, purpose)
+        )
+        joined = previous_end < 0 or not ev.text[previous_end : word.start].strip(" -")
+        if meaningful and (joined or not run):
+            run.append(ev.text[word.start : word.end])
+        elif meaningful:
+            run = [ev.text[word.start : word.end]]
+        else:
+            run = []
+        previous_end = word.end
+        if len(run) > len(best):
+            best = list(run)
+    return [" ".join(best)] if best else []
+
+
 def _pathish_quotes(ev: Evidence) -> list[str]:
     return [q.value for q in ev.quoted if "/" in q.value or "." in q.value or "*" in q.value]
 
@@ -205,7 +316,70 @@ def shaped_values(ev: Evidence, node: Mapping[str, Any], prop: Prop) -> list[str
     return []
 
 
-def kind_candidates(ev: Evidence, prop: Prop, *, required: bool, answer: str | None) -> list[str]:
+_ROLE_KINDS = frozenset({"entity", "query", "text", "generic"})
+
+
+def role_candidates(ev: Evidence, prop: Prop, purpose: Purpose = NO_PURPOSE) -> list[str] | None:
+    """The spans a field of a role takes (a person's name, a company, a topic, a date, an
+    amount, a reason), best first; None for fields without a role, or whose kind decides
+    better."""
+    if prop.kind not in _ROLE_KINDS:
+        return None
+    role = prop.role
+    if role == "reason":
+        return reasons(ev, purpose.name | prop.words) or None
+    if role == "person":
+        return [s.value for s in people(ev)]
+    if role == "organization":
+        return [s.value for s in organizations(ev)]
+    if role == "topic":
+        return list(topics(ev))
+    if role == "date":
+        return [s.value for s in natural_dates(ev)]
+    if role == "money":
+        return [s.value for s, _ in amounts(ev)]
+    return None
+
+
+def other_roles(ev: Evidence, prop: Prop) -> frozenset[str]:
+    """Values that belong to another role than the field's: a company is nobody's name."""
+    if prop.role == "person":
+        return frozenset(s.value for s in organizations(ev))
+    if prop.role == "organization":
+        return frozenset(s.value for s in people(ev))
+    return frozenset()
+
+
+def string_candidates(
+    ev: Evidence, prop: Prop, *, required: bool, answer: str | None,
+    purpose: Purpose = NO_PURPOSE,
+) -> list[str]:
+    """What a string field takes, best first: by its role (a person, a company...), then,
+    when it must have a value, by its kind, leaving out what belongs to another role."""
+    by_role = role_candidates(ev, prop, purpose)
+    if by_role is None or answer:
+        return kind_candidates(ev, prop, required=required, answer=answer, purpose=purpose)
+    if not required:
+        return by_role
+    others = other_roles(ev, prop)
+    rest = kind_candidates(ev, prop, required=True, answer=None, purpose=purpose)
+    return by_role + [c for c in rest if c not in others]
+
+
+def role_values(ev: Evidence, node: Mapping[str, Any], prop: Prop) -> list[str] | None:
+    """Every value a list field of a role takes (its topics, the people named); None for a
+    list whose items have no role of that kind (or a format of their own)."""
+    if node.get("format") is not None or "enum" in node:
+        return None
+    if prop.role not in ("topic", "person", "organization"):
+        return None
+    return role_candidates(ev, prop)
+
+
+def kind_candidates(
+    ev: Evidence, prop: Prop, *, required: bool, answer: str | None,
+    purpose: Purpose = NO_PURPOSE,
+) -> list[str]:
     """Spans of the message that could fill a string parameter, best first.
 
     Args:
@@ -214,6 +388,8 @@ def kind_candidates(ev: Evidence, prop: Prop, *, required: bool, answer: str | N
         required: Whether the parameter is required; an optional one takes only what is
             clearly meant for it.
         answer: The answer so far, for a text field that wants it (`summary`, `answer`).
+        purpose: Stems of what the tool is for; the message's other words are what it is
+            asked about ("orders" in "describe the orders table").
     """
     kind = prop.kind
     targets = prop.words | prop.about
@@ -225,7 +401,13 @@ def kind_candidates(ev: Evidence, prop: Prop, *, required: bool, answer: str | N
     if kind == "phone":
         return near_quotes + [s.value for s in ev.phones]
     if kind == "path":
-        return _pathish_quotes(ev) + [s.value for s in ev.paths]
+        found = _pathish_quotes(ev) + [s.value for s in ev.paths]
+        if found or not required:
+            return found
+        # "the sunset picture" and a description that gives "sunset.png" as an example.
+        named = [e for e in prop.examples
+                 if any(w.stem in ev.stems for w in Evidence(e.rsplit(".", 1)[0]).words)]  # fmt: skip
+        return named + (_leftover(ev, purpose.words | prop.words | prop.about) if purpose else [])
     if kind == "expression":
         return list(ev.expressions)
     if kind == "sql":
@@ -240,6 +422,8 @@ def kind_candidates(ev: Evidence, prop: Prop, *, required: bool, answer: str | N
             strong += [s.value for s, prep, _ in names if prep]
         if kind == "query" and ev.topic:
             strong.append(ev.topic)
+        if kind in ("query", "text") and prop.words & _ASKING and ev.text.rstrip().endswith("?"):
+            strong.append(ev.text.strip())  # the user's question, passed on as asked
         return strong
     quoted = [q.value for q in ev.quoted]
     directed: list[str] = []
@@ -247,9 +431,15 @@ def kind_candidates(ev: Evidence, prop: Prop, *, required: bool, answer: str | N
         origin = prop.direction == "origin"
         wanted = _ORIGIN_PREPOSITIONS if origin else _DESTINATION_PREPOSITIONS
         unwanted = _DESTINATION_PREPOSITIONS if origin else _ORIGIN_PREPOSITIONS
-        directed = [s.value for s, prep, _ in names if prep in wanted]
+        # "How many feet are in 3 metres?": the unit asked for after "how many", the one
+        # converted from right after its number.
+        asked = [m.group(1) for m in _HOW_MANY.finditer(ev.text)]
+        directed = [] if origin else asked
+        directed += [s.value for s, prep, _ in names if prep in wanted]
         directed += [s.value for s in ev.after_preposition(wanted)]
         if origin:
+            directed += [m.group(1) for m in _UNIT_AFTER_NUMBER.finditer(ev.text)
+                         if m.group(1).lower() not in STOPWORDS and m.group(1) not in asked]  # fmt: skip
             # "convert 5 miles to km": without "from", the origin is what comes before "to".
             directed += [s.value for s in ev.before_preposition(unwanted)]
         names = tuple(n for n in names if n[1] not in unwanted)
@@ -258,16 +448,25 @@ def kind_candidates(ev: Evidence, prop: Prop, *, required: bool, answer: str | N
     initial_names = [s.value for s, _, initial in names if initial]
     lower_places = [s.value for s in ev.after_preposition(_FILL_PREPOSITIONS)]
     salient = [ev.salient] if ev.salient else []
+    found = quoted or prep_names or plain_names or initial_names or lower_places or near_names
+    if purpose and kind in ("entity", "generic") and not found:
+        salient = _leftover(ev, purpose.words | prop.words | prop.about) + salient
     if kind == "entity":
         return (near_quotes + quoted + near_names + prep_names + plain_names + initial_names
                 + lower_places + salient)  # fmt: skip
     if kind == "query":
         topic = [ev.topic] if ev.topic else []
-        return near_quotes + quoted + topic + salient
+        # "Search the documents: how much water ...?": what follows the command is the query.
+        head, colon, rest = ev.text.partition(":")
+        asked = [_LEADING_ASK.sub("", rest.strip()).rstrip("?.! ")] if (
+            colon and rest.strip() and len(head.split()) <= 4 and "//" not in rest[:2]
+        ) else []
+        return near_quotes + quoted + topic + [a for a in asked if a] + salient
     if kind == "text":
         if answer:
             return [*near_quotes, answer]
-        return near_quotes + quoted + salient
+        shown = depicted(ev) if (prop.words | prop.about | purpose.words) & _PICTURE_WORDS else []
+        return near_quotes + quoted + shown + salient
     # A plain parameter takes names in the order the message gives them.
     in_order = [s.value for s, _, initial in sorted(names, key=lambda n: n[0].start) if not initial]
     return near_quotes + quoted + near_names + directed + in_order + salient

@@ -19,7 +19,7 @@ from typing import Any
 from ._conversation import Tool
 from ._evidence import Evidence
 from ._fill import Filler
-from ._kinds import SHAPED_KINDS, parameter_kind, shaped_kind, values_of_kind
+from ._kinds import SHAPED_KINDS, Purpose, parameter_kind, shaped_kind, values_of_kind
 from ._schemas import resolve, schema_type
 from .reply import SimToolCall
 
@@ -53,14 +53,18 @@ def calls_for(tool: Tool, ev: Evidence) -> list[Planned]:
         name, values = subjects
         return [_subject_call(tool, ev, name, value) for value in values[:MAX_CALLS]]
     schema = tool.parameters or {"type": "object", "properties": {}}
-    arguments = _object(Filler(ev, schema).fill())
+    arguments = _object(Filler(ev, schema, purpose=_purpose(tool)).fill())
     return [Planned(SimToolCall(tool.name, dumps(arguments)), None, None)]
 
 
 def _subject_call(tool: Tool, ev: Evidence, name: str, value: Any) -> Planned:
     schema = tool.parameters or {"type": "object", "properties": {}}
-    arguments = _object(Filler(ev, schema, subject=(name, value)).fill())
+    arguments = _object(Filler(ev, schema, subject=(name, value), purpose=_purpose(tool)).fill())
     return Planned(SimToolCall(tool.name, dumps(arguments)), name, arguments.get(name))
+
+
+def _purpose(tool: Tool) -> Purpose:
+    return Purpose(tool.words.name, tool.words.description)
 
 
 def unanswered(tool: Tool, ev: Evidence, calls: Sequence[tuple[str, str, Any]]) -> list[Planned]:

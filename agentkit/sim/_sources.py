@@ -114,16 +114,22 @@ def _pick(records: list[Any], ev: Evidence) -> Any:
     return records
 
 
+def _says_key(ev: Evidence, start: int, key: str) -> bool:
+    """Whether the word just before a number is the field's name as written ("day 4")."""
+    before = ev.text[:start].split()
+    return bool(before) and before[-1].strip(".,:;#").lower() == key.lower()
+
+
 def _match(record: Mapping[str, Any], ev: Evidence, spoken: str, named: frozenset[str]) -> int:
     score = 0
     for key, field in record.items():
         if isinstance(field, int) and not isinstance(field, bool):
             words = frozenset(content_words(str(key)))
-            if any(
-                n.value == field and ev.near(n.start, n.end, words, before=2, after=2) is not None
-                for n in ev.numbers
-            ):
-                score += 2
+            near = [n for n in ev.numbers if n.value == field
+                    and ev.near(n.start, n.end, words, before=2, after=2) is not None]  # fmt: skip
+            if near:
+                # "day 4" names the day; "the next 5 days" counts them.
+                score += 3 if any(_says_key(ev, n.start, str(key)) for n in near) else 2
         elif isinstance(field, str) and 3 <= len(field) <= _MAX_NAME_CHARS:
             phrase = " ".join(_TOKEN.findall(field.lower()))
             if (" " in phrase and f" {phrase} " in spoken) or phrase in named:

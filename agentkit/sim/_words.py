@@ -11,6 +11,9 @@ import re
 from collections.abc import Iterable
 
 __all__ = [
+    "COMMON_CAPS",
+    "NAME_PREPOSITIONS",
+    "NEGATIVE",
     "STOPWORDS",
     "content_words",
     "normalize_key",
@@ -36,6 +39,32 @@ STOPWORDS = frozenset(
     """.split()  # noqa: SIM905 - a word list reads better as prose
 )
 """Words that say nothing about what a message or a tool is about."""
+
+COMMON_CAPS = STOPWORDS | frozenset(
+    """
+    add book calculate call check compare compute convert create define delete describe draw
+    explain fetch find generate hello hey hi list look make open plot read remove run search
+    send set summarise summarize translate write ok okay sure thank i i'm i'd i've it's
+    what's who's where's how's that's there's here's let's
+    """.split()  # noqa: SIM905 - a word list reads better as prose
+)
+"""Capitalised words that start sentences without naming anything."""
+
+NAME_PREPOSITIONS = frozenset(
+    """
+    in at for from to of near about by with on into around between like called named visit
+    visiting
+    """.split()  # noqa: SIM905 - a word list reads better as prose
+)
+"""Prepositions before a name ("in Paris", "called Acme")."""
+
+NEGATIVE = frozenset(
+    """
+    no not without exclude excluding disable disabled off false don't dont never skip hide
+    none nope
+    """.split()  # noqa: SIM905 - a word list reads better as prose
+)
+"""Words that say no ("without", "don't")."""
 
 _TOKEN = re.compile(r"[^\W_]+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_]+")

@@ -6,19 +6,25 @@ comes from the words of the message, the offered tools and their JSON schemas.
 
 How `SimulatedModel` decides, by the state of the conversation:
 
+- A follow-up that leans on the question before ("And in Tokyo?") is read as the whole
+  question it means (`_followup`).
 - The latest turn is the user's and tools are offered: score each tool against the message
   (`_choice`) and call the best one above a threshold, once per subject when the message names
   several of one kind ("Paris and Tokyo", two expressions, two URLs: `_plan`); other tools
-  whose names the message uses are called beside it. `tool_choice` and `parallel_tool_calls`
-  are obeyed. Arguments are filled from the message by their schema (`_fill.Filler`).
+  whose names the message uses, or that a clause of their own asks for ("..., and what is
+  6 * 7?"), are called beside it, filled from that clause. `tool_choice` and
+  `parallel_tool_calls` are obeyed. Arguments are filled from the message by their schema
+  (`_fill.Filler`).
+- A question about data, with a tool that runs SQL and no SQL in the question: list the
+  tables, describe them, write the query, a step a turn (`_database`, `_sql`).
 - The conversation ends with tool results:
   - results that report invalid arguments: call again with the named fields fixed;
   - a tool's error that offers a value related to the one that failed ("unknown time zone
     'Tokyo'... did you mean Asia/Tokyo?"): call again with it (`_recovery`), at most twice;
   - subjects of the question that no call has asked about yet (one call per turn, or
     "... then ..."): call for them;
-  - otherwise answer from the results, as text (`_answers`), or as JSON for
-    `response_format` or a final-answer tool (`final_result`, a forced function).
+  - otherwise answer from the results in short sentences (`_answers`, `_prose`), or as
+    JSON for `response_format` or a final-answer tool (`final_result`, a forced function).
 - The latest message reports validation errors of a structured answer: answer again with
   the named fields fixed.
 - Otherwise: structured output from the message, a description of attached images (what
@@ -29,8 +35,6 @@ Models whose names say they reason also get a short reasoning text.
 
 from __future__ import annotations
 
-import json
-import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,9 +48,13 @@ from ._answers import (
     shorten,
     summarize,
 )
-from ._choice import rank, uses_name
+from ._choice import by_clause, rank, uses_name
 from ._conversation import Conversation, Result, Tool, loads, text_of
-from ._feedback import FieldError, parse_field_errors
+from ._database import Database, next_step
+from ._database import answer as database_answer
+from ._database import route as database_route
+from ._evidence import Evidence
+from ._feedback import about_parameters, extract_json, parse_field_errors, show_path
 from ._fill import Filler
 from ._plan import MAX_CALLS, Planned, calls_for, dumps, unanswered
 from ._recovery import MAX_RETRIES, retries_so_far, suggest, superseded, tried_values
@@ -67,7 +75,6 @@ __all__ = [
 ]
 
 _DEFAULT_THRESHOLD = 1.0
-_FENCE = re.compile(r"```[\w-]*\s*\n(.*?)```", re.DOTALL)
 
 _REASONING_ALWAYS = ("grok-4", "grok-4-0709", "grok-4-latest", "grok-4.20")
 _REASONING_FAMILIES = ("grok-code", "grok-4.3", "grok-4.5", "grok-4.6")
@@ -149,7 +156,10 @@ class SimulatedModel:
     def _decide(self, conv: Conversation) -> _Decision:
         if conv.last_role == "tool":
             return (
-                self._retry_failed(conv) or self._follow_through(conv) or self._after_results(conv)
+                self._retry_failed(conv)
+                or self._database_step(conv)
+                or self._follow_through(conv)
+                or self._after_results(conv)
             )
         if conv.last_role == "user" and conv.question_index != len(conv.messages) - 1:
             retry = self._retry_answer(conv)
@@ -164,7 +174,14 @@ class SimulatedModel:
                 tool = conv.tool(conv.forced) or Tool(conv.forced, "", {}, 0)
                 why = f"The request forces the tool `{tool.name}`."
                 return self._issue(calls_for(tool, conv.evidence), conv, why=why)
+            explore = self._database_step(conv)
+            if explore is not None:
+                return explore
             planned, chosen = self._plan(conv)
+            db = self._database(conv)
+            if db is not None:
+                # The question is for the database, and what it holds cannot answer it.
+                return self._without_tools(conv, summary=database_answer(conv, db))
             if planned:
                 return self._issue(planned, conv, why=self._why_tools(conv, chosen))
             final = conv.final_tool
@@ -180,26 +197,60 @@ class SimulatedModel:
     def _plan(self, conv: Conversation) -> tuple[list[Planned], list[Tool]]:
         """The lookups the question asks for, one per subject, and the tools they call."""
         chosen = self._chosen(conv)
-        return [p for tool in chosen for p in calls_for(tool, conv.evidence)], chosen
+        return [p for tool in chosen for p in calls_for(tool, self._read(conv, tool))], chosen
+
+    def _read(self, conv: Conversation, tool: Tool) -> Evidence:
+        """What a tool's arguments come from: its own clause when the message asks several
+        tools for different things, else the whole question."""
+        return self._clauses(conv).get(tool.name, conv.evidence)
+
+    def _clauses(self, conv: Conversation) -> dict[str, Evidence]:
+        lookups = [t for t in conv.tools if not t.is_final]
+        return conv.memo(  # type: ignore[no-any-return]
+            "clauses", lambda: by_clause(conv.evidence, lookups, conv.instructions, self.threshold)
+        )
 
     def _chosen(self, conv: Conversation) -> list[Tool]:
         """The tools the question asks for: the best one above the threshold, and beside it
         every other one above it whose name the message uses ("add and multiply").
 
         Chosen whether or not the request allows parallel calls: the plan is also what
-        follow-through works down, a call a turn.
+        follow-through works down, a call a turn. Worked out once per request.
         """
+        return conv.memo("chosen", lambda: self._choose(conv))  # type: ignore[no-any-return]
+
+    def _choose(self, conv: Conversation) -> list[Tool]:
         ev = conv.evidence
-        ranked = rank(ev, [t for t in conv.tools if not t.is_final])
+        ranked = rank(ev, [t for t in conv.tools if not t.is_final], conv.instructions)
         if not ranked or ranked[0][0] < self.threshold:
             return []
         chosen = [ranked[0][1]]
-        return chosen + [t for s, t in ranked[1:] if s >= self.threshold and uses_name(ev, t)]
+        chosen += [t for s, t in ranked[1:] if s >= self.threshold and uses_name(ev, t)]
+        named = {t.name for t in chosen}
+        return chosen + [t for _, t in ranked if t.name in self._clauses(conv) and t.name not in named]
+
+    def _database(self, conv: Conversation) -> Database | None:
+        """The database tools, when the question is one to answer by querying them."""
+        return conv.memo("database", lambda: database_route(conv, self._chosen(conv)))  # type: ignore[no-any-return]
+
+    def _database_step(self, conv: Conversation) -> _Decision | None:
+        """The next look at the database (its tables, their columns, then the query)."""
+        db = self._database(conv)
+        step = next_step(conv, db) if db is not None else None
+        if step is None:
+            return None
+        return self._issue([Planned(c, None, None) for c in step.calls], conv, why=step.why)
+
+    def _summary(self, conv: Conversation, results: list[Result]) -> str:
+        """The answer in words: from the database's rows, else from the results as they are."""
+        db = self._database(conv)
+        found = database_answer(conv, db) if db is not None else None
+        return found if found is not None else summarize(results, conv.evidence)
 
     def _after_results(self, conv: Conversation) -> _Decision:
         """Tool results are in: answer from them (or hand them to a final-answer tool)."""
         results = _answerable(conv)
-        summary = summarize(results, conv.evidence)
+        summary = self._summary(conv, results)
         final = conv.final_tool
         pending_final = bool(conv.pending) and all(
             final is not None and r.name == final.name for r in conv.pending
@@ -266,7 +317,9 @@ class SimulatedModel:
         if final is not None and any(r.name == final.name for r in conv.pending):
             return None
         missing = [
-            p for tool in self._chosen(conv) for p in unanswered(tool, conv.evidence, conv.calls)
+            p
+            for tool in self._chosen(conv)
+            for p in unanswered(tool, self._read(conv, tool), conv.calls)
         ]
         if not missing:
             return None
@@ -276,7 +329,7 @@ class SimulatedModel:
 
     def _final_call(self, conv: Conversation, final: Tool, reason: str) -> _Decision:
         results = _answerable(conv)
-        summary = summarize(results, conv.evidence) if results else direct_answer(conv)[0]
+        summary = self._summary(conv, results) if results else direct_answer(conv)[0]
         schema = final.parameters or {"type": "object", "properties": {}}
         filler = Filler(conv.evidence, schema, results=_sources(conv, results), summary=summary)
         value = _object(filler.fill())
@@ -339,7 +392,7 @@ class SimulatedModel:
         if tool is None:
             return None
         errors = parse_field_errors(result.content)
-        if not errors or not _about(errors, tool.parameters):
+        if not errors or not about_parameters(errors, tool.parameters):
             return None
         # A final-answer tool is filled from the other tools' results; a lookup tool only
         # from the question, as on the first try.
@@ -355,7 +408,7 @@ class SimulatedModel:
         previous = result.arguments if isinstance(result.arguments, Mapping) else None
         # With nothing to keep (the arguments were not a JSON object), repair rebuilds.
         fixed = repair(filler, dict(previous) if previous is not None else None, errors)
-        fields = ", ".join(dict.fromkeys(_show_path(e.path) for e in errors))
+        fields = ", ".join(dict.fromkeys(show_path(e.path) for e in errors))
         note = f"my arguments to `{tool.name}` failed validation ({fields})"
         return SimToolCall(tool.name, dumps(_object(fixed))), note
 
@@ -390,11 +443,11 @@ class SimulatedModel:
         if schema is None:
             return None
         results = _answerable(conv)
-        summary = summarize(results, conv.evidence) if results else direct_answer(conv)[0]
+        summary = self._summary(conv, results) if results else direct_answer(conv)[0]
         filler = Filler(conv.evidence, schema, results=_sources(conv, results), summary=summary)
-        before = _extract_json(text_of(previous.get("content")))
+        before = extract_json(text_of(previous.get("content")))
         value = repair(filler, before, errors)
-        fields = ", ".join(dict.fromkeys(_show_path(e.path) for e in errors))
+        fields = ", ".join(dict.fromkeys(show_path(e.path) for e in errors))
         why = f"My previous answer failed validation ({fields}); I answer again with those fields fixed."
         return _Decision(SimReply(content=dumps(value)), why)
 
@@ -433,37 +486,6 @@ def _sources(conv: Conversation, results: Sequence[Result]) -> list[tuple[str, A
 def _object(value: Any) -> Any:
     # Tool arguments must be a JSON object, whatever a schema without properties produced.
     return value if isinstance(value, Mapping) else {}
-
-
-def _about(errors: Sequence[FieldError], parameters: Mapping[str, Any]) -> bool:
-    """Whether errors talk about these parameters (so they are not just a tool's own output)."""
-    properties = parameters.get("properties") if isinstance(parameters, Mapping) else None
-    names = set(properties) if isinstance(properties, Mapping) else set()
-    return all(not e.path or e.path[0] in names or "extra" in e.message.lower() for e in errors)
-
-
-def _show_path(path: Sequence[str | int]) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text or "the answer"
-
-
-def _extract_json(text: str) -> Any:
-    stripped = text.strip()
-    fence = _FENCE.search(stripped)
-    if fence:
-        stripped = fence.group(1).strip()
-    try:
-        return json.loads(stripped)
-    except ValueError:
-        start = min((i for i in (stripped.find("{"), stripped.find("[")) if i >= 0), default=-1)
-        if start >= 0:
-            try:
-                return json.JSONDecoder().raw_decode(stripped, start)[0]
-            except ValueError:
-                pass
-    return None
 
 
 # --------------------------------------------------------------------------------------------
