@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 
@@ -52,13 +52,13 @@ def refund_duplicate_charge(invoice_id: int) -> str:
 
 
 @tool
-def service_status(service: str) -> str:
-    """The status of one of our services.
+def service_status(service: Literal["email", "vpn"]) -> str:
+    """The status of one of our services: is it up or down.
 
     Args:
-        service: The service's name: email or vpn.
+        service: The service.
     """
-    return SERVICES.get(service.lower(), f"no service named {service!r}")
+    return SERVICES[service]
 
 
 def no_credentials(prompt: str) -> GuardrailResult:

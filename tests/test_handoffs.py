@@ -248,3 +248,14 @@ def test_the_transfer_tool_says_what_the_receiving_agent_is_for() -> None:
     templated = Agent("grok-4", name="t", instructions="Hello {{ deps.name }}")
     assert "{{" not in handoff(templated).definition()["function"]["description"]
     assert handoff(billing, description="Money.").definition()["function"]["description"] == "Money."
+
+
+async def test_the_simulated_model_hands_over_and_the_receiver_starts_afresh() -> None:
+    from agentkit.examples import triage
+
+    async with GrokClient.simulated() as client:
+        result = await triage.build_agent(client=client).run(triage.DEFAULT_PROMPT)
+    assert result.agent_name == "billing"
+    names = [c["function"]["name"] for m in result.messages for c in m.get("tool_calls") or ()]
+    assert names[0] == "transfer_to_billing" and "look_up_invoice" in names[1:]
+    assert "Transferred" not in result.output and "1001" in result.output

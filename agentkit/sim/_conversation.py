@@ -286,6 +286,24 @@ class Conversation:
         return Evidence(self.standalone_question)
 
     @property
+    def handed_over(self) -> bool:
+        """Whether the trailing tool results answer only calls of tools not offered now: the
+        mark of a handoff, after which the new agent starts on the question afresh."""
+        messages = self.messages
+        index = len(messages) - 1
+        while index >= 0 and messages[index].get("role") == "tool":
+            index -= 1
+        if index < 0:
+            return False
+        called = {
+            (call.get("function") or {}).get("name")
+            for call in messages[index].get("tool_calls") or ()
+            if isinstance(call, Mapping)
+        }
+        offered = {tool.name for tool in self.tools}
+        return bool(offered) and bool(called) and not called & offered
+
+    @property
     def last_role(self) -> str:
         """The role of the last message ("" for none)."""
         return str(self.messages[-1].get("role", "")) if self.messages else ""

@@ -154,7 +154,7 @@ class SimulatedModel:
     # ---- the decision ------------------------------------------------------------------------
 
     def _decide(self, conv: Conversation) -> _Decision:
-        if conv.last_role == "tool":
+        if conv.last_role == "tool" and not conv.handed_over:  # a handoff starts afresh
             return (
                 self._retry_failed(conv)
                 or self._database_step(conv)
@@ -464,8 +464,9 @@ def _show_call(planned: Planned) -> str:
 
 
 def _answerable(conv: Conversation) -> list[Result]:
-    """The results to answer from: all of them, minus failures that a retry made good."""
-    results = conv.results
+    """The results to answer from: of tools still offered, minus failures a retry made good."""
+    offered = {tool.name for tool in conv.tools}
+    results = [r for r in conv.results if r.name in offered] if offered else conv.results
     gone = superseded(results)
     return [r for i, r in enumerate(results) if i not in gone] if gone else results
 
