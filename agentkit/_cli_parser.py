@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any, NoReturn, TypeVar, overload
 
 from ._cli_durable import add_durable_options
+from ._cli_mcp import add_mcp_command
 from ._server_limits import add_limit_arguments
 from ._version import __version__
 from .client._providers import COMETAPI, OPENAI_COMPATIBLE, OPENROUTER, XAI, cloudflare_provider
@@ -230,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     tools = _command(commands, "tools",
                      "list the bundled tools and tool factories, with their parameters")
     tools.add_argument("--json", action="store_true", help="print the tool definitions as JSON")
+    add_mcp_command(commands)
 
     models = _command(commands, "models", "list the models the server offers")
     add_client_options(models)

@@ -43,6 +43,7 @@ from ._cli_batch import (
 )
 from ._cli_chat import chat
 from ._cli_client import explain, make_client
+from ._cli_mcp import run_mcp
 from ._cli_parser import CommandLineError, build_parser
 from ._cli_prompts import ReadLine, decide, read_answer, report_paused
 from ._cli_render import LiveView, plural, usage_line
@@ -379,6 +380,8 @@ def main(
             return _examples(out)
         if args.command == "tools":
             return list_tools(args.json, out)
+        if args.command == "mcp":
+            return run_mcp(args, out, err)
         if args.command == "models":
             return anyio.run(_models, args, out, err)
         return anyio.run(_tokenize, args, out, err)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import importlib
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import (
@@ -28,10 +29,17 @@ from typing import (
 import anyio
 import anyio.to_thread
 import pydantic_core
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ._schema import TOOL_NAME_PATTERN, FunctionSchema, Target, function_schema, to_target
-from ._validation import drop_rejected_nulls, error_details, format_errors
+from ._schema import (
+    TOOL_NAME_PATTERN,
+    FunctionSchema,
+    Target,
+    clean_schema,
+    function_schema,
+    to_target,
+)
+from ._validation import drop_rejected_nulls, error_details, format_errors, format_loc
 from .context import RunContext
 from .errors import ToolArgumentsError, ToolDefinitionError, ToolTimeoutError, UserError
 
@@ -140,29 +148,29 @@ class Tool:
                 f"{function.name!r} is already a tool; apply @tool once, to the function"
             )
         label = getattr(function, "__qualname__", repr(function))
-        if timeout is not None and not timeout > 0:
-            raise ToolDefinitionError(f"tool {label}: timeout must be > 0 seconds, not {timeout}")
-        if retries is not None and retries < 0:
-            raise ToolDefinitionError(f"tool {label}: retries must be >= 0, not {retries}")
-        if max_result_chars is not None and max_result_chars < 0:
-            raise ToolDefinitionError(
-                f"tool {label}: max_result_chars must be >= 0, not {max_result_chars}"
-            )
-        if not isinstance(requires_approval, bool) and not callable(requires_approval):
-            raise ToolDefinitionError(
-                f"tool {label}: requires_approval must be True, False or a function "
-                f"(ctx, call) -> bool, not {requires_approval!r}"
-            )
-        if prepare is not None and not callable(prepare):
-            raise ToolDefinitionError(f"tool {label}: prepare must be a function, not {prepare!r}")
-        if deferred and requires_approval is not False:
-            raise ToolDefinitionError(
-                f"tool {label}: a deferred tool's result comes from the caller, so approving "
-                "it means nothing; drop requires_approval"
-            )
+        _check_options(label, timeout, retries, max_result_chars, requires_approval, deferred,
+                       prepare)
         self._schema: FunctionSchema = function_schema(function, name=name, description=description)
+        # Set by `from_schema`: checks the arguments against the JSON Schema it was given.
+        self._checker: _SchemaChecker | None = None
         self.function = function
         self.is_async = inspect.iscoroutinefunction(function)
+        self._set_options(timeout, strict, retries, max_result_chars, requires_approval,
+                          deferred, prepare)
+        functools.update_wrapper(self, function, updated=())
+        if strict:
+            self._parameters_for("strict")  # a schema strict mode cannot express fails here
+
+    def _set_options(
+        self,
+        timeout: float | None,
+        strict: bool | None,
+        retries: int | None,
+        max_result_chars: int | None,
+        requires_approval: ApprovalPolicy,
+        deferred: bool,
+        prepare: PrepareFunction | None,
+    ) -> None:
         self.timeout = None if timeout is None else float(timeout)
         self.strict = strict
         self.retries = retries
@@ -176,9 +184,77 @@ class Tool:
         self._bound_to: tuple[Any, ...] = ()
         # Per-target schemas, computed on first use; shared by bound and renamed copies.
         self._target_schemas: dict[str, dict[str, Any]] = {}
-        functools.update_wrapper(self, function, updated=())
+
+    @classmethod
+    def from_schema(
+        cls,
+        name: str,
+        description: str,
+        parameters: Mapping[str, Any],
+        call: Callable[[dict[str, Any]], Any],
+        *,
+        timeout: float | None = None,
+        strict: bool | None = None,
+        retries: int | None = None,
+        max_result_chars: int | None = None,
+        requires_approval: ApprovalPolicy = False,
+        deferred: bool = False,
+        prepare: PrepareFunction | None = None,
+    ) -> Tool:
+        """Make a tool of a JSON Schema and a function that takes the arguments as one dict.
+
+        For tools described elsewhere (an MCP server, an OpenAPI operation, a plugin's
+        manifest): the schema is sent to the model as given (made acceptable to each target,
+        as for any tool), and the model's arguments are checked against all of it, with the
+        `jsonschema` package, before `call` sees them.
+
+        Args:
+            name: The name the model calls it by (1 to 64 letters, digits, '_' or '-').
+            description: What the tool does, as the model reads it.
+            parameters: A JSON Schema whose root is an object (`"type": "object"`).
+            call: `call(arguments) -> result`, sync or async; `arguments` is the validated
+                dict. Sync functions run in a worker thread, as for other tools.
+            timeout, strict, retries, max_result_chars, requires_approval, deferred,
+                prepare: As for `Tool`.
+
+        Returns:
+            The tool. Calling it with keyword arguments calls `call` with them as a dict.
+
+        Raises:
+            ToolDefinitionError: The name or the schema is invalid, an option is out of range,
+                or `jsonschema` is not installed.
+        """
+        label = repr(name)
+        _check_options(label, timeout, retries, max_result_chars, requires_approval, deferred,
+                       prepare)
+        if not isinstance(name, str) or not TOOL_NAME_PATTERN.fullmatch(name):
+            raise ToolDefinitionError(
+                f"{name!r} is not a valid tool name; use 1 to 64 letters, digits, '_' or '-'"
+            )
+        if not callable(call):
+            raise ToolDefinitionError(f"tool {label}: call must be a function, not {call!r}")
+        checker = _SchemaChecker(name, parameters)
+        function = _schema_function(name, description, call)
+        tool = cls.__new__(cls)
+        tool._schema = FunctionSchema(
+            name=name,
+            description=description,
+            # `$schema` and `$id` say which dialect the document is in: nothing for the model.
+            parameters=clean_schema(
+                {k: v for k, v in parameters.items() if k not in ("$schema", "$id")}
+            ),
+            model=_ArgumentsObject,
+            fields=(),
+        )
+        tool._checker = checker
+        tool.function = function
+        tool.is_async = inspect.iscoroutinefunction(function)
+        tool._set_options(timeout, strict, retries, max_result_chars, requires_approval,
+                          deferred, prepare)
+        functools.update_wrapper(tool, function, updated=())
         if strict:
-            self._parameters_for("strict")  # a schema strict mode cannot express fails here
+            tool._parameters_for("strict")
+        return tool
 
     @property
     def name(self) -> str:
@@ -252,6 +328,8 @@ class Tool:
                 instance = model.model_validate(arguments)
         except ValidationError as exc:
             instance = self._validate_without_nulls(arguments, exc)
+        if self._checker is not None:
+            return self._checker.check(dict(instance.__pydantic_extra__ or {}))
         values = instance.__dict__
         return {param: values[field] for field, param in self._schema.fields}
 
@@ -585,6 +663,170 @@ def _valid_utf8(text: str) -> str:
     except UnicodeEncodeError:
         return text.encode("utf-8", errors="replace").decode("utf-8")
     return text
+
+
+def _check_options(
+    label: str,
+    timeout: float | None,
+    retries: int | None,
+    max_result_chars: int | None,
+    requires_approval: ApprovalPolicy,
+    deferred: bool,
+    prepare: PrepareFunction | None,
+) -> None:
+    if timeout is not None and not timeout > 0:
+        raise ToolDefinitionError(f"tool {label}: timeout must be > 0 seconds, not {timeout}")
+    if retries is not None and retries < 0:
+        raise ToolDefinitionError(f"tool {label}: retries must be >= 0, not {retries}")
+    if max_result_chars is not None and max_result_chars < 0:
+        raise ToolDefinitionError(
+            f"tool {label}: max_result_chars must be >= 0, not {max_result_chars}"
+        )
+    if not isinstance(requires_approval, bool) and not callable(requires_approval):
+        raise ToolDefinitionError(
+            f"tool {label}: requires_approval must be True, False or a function "
+            f"(ctx, call) -> bool, not {requires_approval!r}"
+        )
+    if prepare is not None and not callable(prepare):
+        raise ToolDefinitionError(f"tool {label}: prepare must be a function, not {prepare!r}")
+    if deferred and requires_approval is not False:
+        raise ToolDefinitionError(
+            f"tool {label}: a deferred tool's result comes from the caller, so approving "
+            "it means nothing; drop requires_approval"
+        )
+
+
+class _ArgumentsObject(BaseModel):
+    """Any JSON object. A schema tool's arguments are parsed with it, so bad JSON and a
+    non-object get the same errors as every other tool's; `_SchemaChecker` does the rest."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# jsonschema repeats the offending value in its messages: a long one would drown the rest.
+_MAX_MESSAGE_CHARS = 200
+
+
+class _SchemaChecker:
+    """Checks a schema tool's arguments against its whole JSON Schema, with `jsonschema`."""
+
+    def __init__(self, tool_name: str, schema: Mapping[str, Any]):
+        if not isinstance(schema, Mapping) or schema.get("type") != "object":
+            found = schema.get("type") if isinstance(schema, Mapping) else type(schema).__name__
+            raise ToolDefinitionError(
+                f"tool {tool_name!r}: the parameters schema must have \"type\": \"object\" at "
+                f"its root, since the arguments are one JSON object (found {found!r})"
+            )
+        try:
+            # Imported by name: jsonschema ships no type information, and only schema tools
+            # need it (the `mcp` extra brings it).
+            jsonschema = importlib.import_module("jsonschema")
+            referencing = importlib.import_module("referencing")
+        except ImportError:
+            raise ToolDefinitionError(
+                f"tool {tool_name!r}: checking arguments against a JSON Schema needs the "
+                "jsonschema package: pip install jsonschema"
+            ) from None
+        document = copy.deepcopy(dict(schema))
+        validator_class = jsonschema.validators.validator_for(
+            document, default=jsonschema.Draft202012Validator
+        )
+        try:
+            validator_class.check_schema(document)
+        except jsonschema.SchemaError as exc:
+            raise ToolDefinitionError(
+                f"tool {tool_name!r}: the parameters are not a valid JSON Schema: {exc.message}"
+            ) from None
+        # An empty registry: a `$ref` resolves inside the schema, never by fetching a URL.
+        self._validator = validator_class(document, registry=referencing.Registry())
+        self._tool_name = tool_name
+
+    def check(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """`arguments` if they validate, else without the nulls the schema rejected (strict
+        mode's "use the default") if that validates; otherwise ToolArgumentsError."""
+        errors = list(self._validator.iter_errors(arguments))
+        if not errors:
+            return arguments
+        pruned = _drop_null_errors(arguments, errors)
+        if pruned is not None and not any(True for _ in self._validator.iter_errors(pruned)):
+            return pruned
+        details = _schema_error_details(errors)
+        lines = [f"- {detail['loc'] or 'arguments'}: {detail['msg']}" for detail in details]
+        raise ToolArgumentsError(
+            f"Invalid arguments for tool {self._tool_name!r}; fix them and call it again:\n"
+            + "\n".join(lines),
+            tool_name=self._tool_name,
+            errors=details,
+        )
+
+
+def _schema_error_details(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """jsonschema's errors as `{"loc", "msg", "input"}`, one per bad field, in path order."""
+    details: dict[tuple[str, str], dict[str, Any]] = {}
+    for error in sorted(errors, key=lambda e: [str(part) for part in e.absolute_path]):
+        path = list(error.absolute_path)
+        if error.validator == "required" and isinstance(error.instance, dict):
+            # One error per missing property, each naming them all in validator_value.
+            for missing in error.validator_value:
+                if missing not in error.instance:
+                    loc = format_loc([*path, missing])
+                    details[loc, "required"] = {
+                        "loc": loc, "msg": "Field required", "input": error.instance,
+                    }
+            continue
+        message = str(error.message)
+        if len(message) > _MAX_MESSAGE_CHARS:
+            message = message[: _MAX_MESSAGE_CHARS - 3] + "..."
+        loc = format_loc(path)
+        details[loc, message] = {"loc": loc, "msg": message, "input": error.instance}
+    return list(details.values())
+
+
+def _drop_null_errors(arguments: dict[str, Any], errors: Sequence[Any]) -> dict[str, Any] | None:
+    """A copy of `arguments` without the object members that are null and were rejected,
+    or None if there are none."""
+    pruned = copy.deepcopy(arguments)
+    dropped = False
+    for error in errors:
+        path = list(error.absolute_path)
+        if error.instance is not None or not path:
+            continue
+        container: Any = pruned
+        for part in path[:-1]:
+            try:
+                container = container[part]
+            except (KeyError, IndexError, TypeError):
+                container = None
+                break
+        if isinstance(container, dict) and container.get(path[-1], 0) is None:
+            del container[path[-1]]
+            dropped = True
+    return pruned if dropped else None
+
+
+def _schema_function(
+    name: str, description: str, call: Callable[[dict[str, Any]], Any]
+) -> Callable[..., Any]:
+    """A function taking the arguments as keywords, for `call` that takes them as one dict."""
+    function: Any
+    if inspect.iscoroutinefunction(call):
+
+        async def call_async(**arguments: Any) -> Any:
+            return await call(arguments)
+
+        function = call_async
+    else:
+
+        def call_sync(**arguments: Any) -> Any:
+            return call(arguments)
+
+        function = call_sync
+    # What a repr, a clash error or a trace shows: the tool's name and where `call` lives.
+    function.__name__ = name
+    function.__qualname__ = getattr(call, "__qualname__", None) or name
+    function.__module__ = getattr(call, "__module__", None) or __name__
+    function.__doc__ = description
+    return cast("Callable[..., Any]", function)
 
 
 def _names(names: Iterable[str] | None) -> set[str] | None:

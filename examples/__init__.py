@@ -26,5 +26,6 @@ EXAMPLES: tuple[str, ...] = (
     "support_desk",
     "triage",
     "tracing",
+    "mcp_tools",
 )
 """The example modules, simplest first (the order `agentkit examples` lists them in)."""
