@@ -38,9 +38,16 @@ def _log(name: str, line: str) -> int:
     return len(path.read_text().splitlines())
 
 
+def _mark(name: str, text: str) -> None:
+    """Write FOLDER/name whole or not at all: the test kills this process as soon as it appears."""
+    partial = folder / f".{name}.partial"
+    partial.write_text(text)
+    partial.replace(folder / name)
+
+
 def _maybe_hang(kind: str, count: int) -> None:
     if hang_at == f"{kind}:{count}" and not (folder / "killed").exists():
-        (folder / "hanging").write_text(f"{kind}:{count}")
+        _mark("hanging", f"{kind}:{count}")
         time.sleep(120)  # the test kills the process here
 
 
@@ -90,7 +97,7 @@ async def main() -> None:
         elif command == "await-approval":
             run = await durable.start("charge order 7", workflow_id=workflow_id)
             waiting = await run.interruptions(timeout=30)
-            (folder / "waiting").write_text(json.dumps([w.tool_name for w in waiting]))
+            _mark("waiting", json.dumps([w.tool_name for w in waiting]))
             time.sleep(120)  # noqa: ASYNC251 - hangs the whole process, to be killed here
             return
         elif command == "stream":
