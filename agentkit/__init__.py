@@ -8,6 +8,7 @@ from __future__ import annotations
 from ._call import RunOptions
 from ._http import RecordingTransport, ReplayMismatchError, ReplayTransport
 from ._iter import AgentIter
+from ._limits import RateLimit, RateLimiter
 from ._model import ChatModel, ClientModel, StreamedResponse
 from ._result import RunResult
 from ._retry import RetryPolicy
@@ -137,7 +138,9 @@ __all__ = [
     "PromptTemplate",
     "Provider",
     "QuotaExceededError",
+    "RateLimit",
     "RateLimitError",
+    "RateLimiter",
     "ReasoningDelta",
     "RecordingTransport",
     "ReplayMismatchError",

@@ -72,6 +72,10 @@ def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds for a request body to arrive; 408 after")
     parser.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes,
                         help="largest request body; 413 beyond")
+    parser.add_argument("--rpm", type=float, default=None,
+                        help="requests per minute per model; 429 with retry-after beyond")
+    parser.add_argument("--tpm", type=float, default=None,
+                        help="tokens per minute per model; 429 with retry-after beyond")
 
 
 def limits_from_arguments(args: argparse.Namespace) -> ServerLimits:

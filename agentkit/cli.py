@@ -302,13 +302,17 @@ def _safe_url(url: str) -> str:
 
 
 def _serve(args: argparse.Namespace, err: TextIO) -> int:
-    from .sim import SimCore, serve
+    from .sim import SimCore, SimRateLimits, serve
 
     try:
         limits = limits_from_arguments(args)
     except ConfigurationError as error:
         raise CommandLineError(str(error)) from None
-    core = SimCore(api_key=args.api_key)
+    try:
+        rate_limits = SimRateLimits.from_arguments(args)
+    except ValueError as error:
+        raise CommandLineError(str(error)) from None
+    core = SimCore(api_key=args.api_key, rate_limits=rate_limits)
 
     def ready(port: int) -> None:
         print(f"agentkit: serving the simulated Grok API on http://{args.host}:{port}/v1 "

@@ -16,6 +16,7 @@ import pydantic_core
 from pydantic import BaseModel, ValidationError
 
 from .._http import HTTPClient, HTTPStream, RecordingTransport, ReplayTransport, Transport
+from .._limits import RateLimit, RateLimiter, estimate_request_tokens
 from .._retry import RetryPolicy, parse_retry_after
 from .._version import __version__
 from ..errors import (
@@ -70,6 +71,10 @@ class GrokClient:
         provider: The route preset; see the `openrouter`, `cometapi`, `cloudflare` and
             `openai_compatible` constructors.
         retry_policy: Full control over retries (backoff, caps, the sleep used).
+        rate_limits: Requests and tokens per minute, for every model (`RateLimit(rpm=...)`)
+            or per model (`{"grok-4.3": RateLimit(rpm=480, tpm=2_000_000)}`): every run on
+            this client queues for its turn instead of drawing 429s. Or a `RateLimiter` to
+            share between clients.
 
     Explicit arguments win over the environment, which is read once, here.
     """
@@ -86,6 +91,7 @@ class GrokClient:
         http_client: httpx2.AsyncClient | None = None,
         provider: Provider | None = None,
         retry_policy: RetryPolicy | None = None,
+        rate_limits: RateLimit | Mapping[str, RateLimit] | RateLimiter | None = None,
     ) -> None:
         provider = provider or XAI
         if api_key is None and provider.api_key_env:
@@ -126,6 +132,9 @@ class GrokClient:
             headers["authorization"] = f"Bearer {self._api_key}"
         # Read-only so that nothing can slip a header in (or the key out) by mutation.
         self._headers: Mapping[str, str] = MappingProxyType(headers)
+        # Always present: without limits it only listens to the server's rate-limit headers.
+        self.rate_limiter = (rate_limits if isinstance(rate_limits, RateLimiter)
+                             else RateLimiter(rate_limits))
         self._http = HTTPClient(timeout=timeout, transport=transport, http_client=http_client,
                                 secrets=(self._api_key,) if self._api_key else ())
         self.chat = Chat(self)
@@ -331,6 +340,12 @@ class GrokClient:
             return self._headers
         return {**self._headers, **{k.lower(): v for k, v in extra.items()}}
 
+    def _observe_limits(self, model: str, status: int, headers: Mapping[str, str]) -> None:
+        # Cheap when the server says nothing about its limits, the common case.
+        if status == 429 or any(name in headers for name in _LIMIT_HEADERS):
+            lowered = {k.lower(): v for k, v in headers.items()}
+            self.rate_limiter.observe(model, status, lowered, parse_retry_after(lowered))
+
     def _status_error(
         self, method: str, url: str, status: int, headers: Mapping[str, str], content: bytes
     ) -> APIError:
@@ -364,25 +379,35 @@ class GrokClient:
         url = self._url(path)
         content = self._encode(body)
         headers = self._headers_with(extra_headers)
+        model = _metered_model(method, path, body)
 
         async def attempt() -> ModelT:
+            reservation = None
+            if model is not None and content is not None and body is not None:
+                reservation = await self.rate_limiter.acquire(
+                    model, estimate_request_tokens(content, body))
             response = await self._http.send(
                 method, url, headers=headers, body=content, timeout=timeout
             )
             _log.debug("%s %s -> %d in %.1f ms", method, url, response.status_code,
                        response.elapsed * 1000)
+            if model is not None:
+                self._observe_limits(model, response.status_code, response.headers)
             if response.status_code >= 400:
                 raise self._status_error(method, url, response.status_code, response.headers,
                                          response.content)
             try:
-                return _parse(cast_to, response.status_code, response.headers,
-                              response.content, method, url)
+                parsed = _parse(cast_to, response.status_code, response.headers,
+                                response.content, method, url)
+                if reservation is not None:
+                    self.rate_limiter.settle(reservation, _total_tokens(parsed))
+                return parsed
             except APIResponseValidationError:
                 # Some servers answer 200 with an error object ({"error": {...}}): report
                 # what they said rather than the missing fields.
-                body = _json_or_none(response.content)
-                if isinstance(body, dict) and body.get("error"):
-                    raise self._status_error(method, url, embedded_status(body, 200),
+                answer = _json_or_none(response.content)
+                if isinstance(answer, dict) and answer.get("error"):
+                    raise self._status_error(method, url, embedded_status(answer, 200),
                                              response.headers, response.content) from None
                 raise
 
@@ -402,11 +427,17 @@ class GrokClient:
         url = self._url(path)
         content = self._encode(body)
         headers = self._headers_with({"accept": "text/event-stream", **(extra_headers or {})})
+        model = _metered_model("POST", path, body)
 
         async def attempt() -> StreamT:
+            if model is not None and content is not None:
+                # A stream's usage comes at its end, past this door: its estimate stands.
+                await self.rate_limiter.acquire(model, estimate_request_tokens(content, body))
             response = await self._http.open_stream(
                 "POST", url, headers=headers, body=content, timeout=timeout
             )
+            if model is not None:
+                self._observe_limits(model, response.status_code, response.headers)
             try:
                 if response.status_code >= 400:
                     data = await response.read()
@@ -421,6 +452,27 @@ class GrokClient:
             return stream
 
         return await self.retry_policy.call(attempt, on_retry=on_retry)
+
+
+# The routes that run a model, and so count against its rate limits.
+_METERED_PATHS = frozenset(
+    {"chat/completions", "completions", "responses", "responses/compact", "messages"}
+)
+_LIMIT_HEADERS = ("retry-after", "x-ratelimit-remaining-requests", "x-ratelimit-limit-requests",
+                  "x-ratelimit-remaining-tokens", "x-ratelimit-limit-tokens")
+
+
+def _metered_model(method: str, path: str, body: Mapping[str, Any] | None) -> str | None:
+    if method != "POST" or body is None or path.strip("/") not in _METERED_PATHS:
+        return None
+    model = body.get("model")
+    return model if isinstance(model, str) and model else None
+
+
+def _total_tokens(parsed: BaseModel) -> int | None:
+    usage = getattr(parsed, "usage", None)
+    total = getattr(usage, "total_tokens", None)
+    return total if isinstance(total, int) else None
 
 
 def _json_or_none(content: bytes) -> Any:

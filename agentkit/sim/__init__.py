@@ -9,6 +9,7 @@ says; `FaultPlan` and `Fault` make the server fail on demand.
 from __future__ import annotations
 
 from .._server_limits import ServerLimits, ServerStats
+from ._ratelimit import SimRateLimits
 from .core import SimCore
 from .faults import Fault, FaultPlan
 from .policy import SimulatedModel, scripted
@@ -23,6 +24,7 @@ __all__ = [
     "ServerLimits",
     "ServerStats",
     "SimCore",
+    "SimRateLimits",
     "SimReply",
     "SimToolCall",
     "SimTransport",

@@ -36,6 +36,7 @@ from ._chat import (
     text_completion_events,
     usage,
 )
+from ._ratelimit import SimRateLimits
 from ._validate import (
     CHAT_FIELDS,
     COMPLETION_FIELDS,
@@ -98,6 +99,12 @@ def _mask_key(key: str) -> str:
     return f"{key[:2]}***{key[-2:]}" if len(key) > 4 else "***"
 
 
+# The routes that run a model, and so count against its rate limits.
+_METERED_PATHS = frozenset(
+    {"/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/responses/compact"}
+)
+
+
 class _Request:
     """One request as the handlers see it."""
 
@@ -149,6 +156,7 @@ class SimCore:
             None uses `http://<Host header>`.
         chunk_delay: Seconds before each streamed chunk, to pace streams like a real model.
         max_images: Generated images kept for download; the oldest go first.
+        rate_limits: Requests and tokens per minute per model, answered 429 past them.
     """
 
     def __init__(
@@ -163,6 +171,7 @@ class SimCore:
         base_url: str | None = None,
         chunk_delay: float = 0.0,
         max_images: int = 256,
+        rate_limits: SimRateLimits | None = None,
     ) -> None:
         self.policy: Policy = policy if policy is not None else SimulatedModel()
         self.models: tuple[SimModel, ...] = tuple(models)
@@ -175,6 +184,7 @@ class SimCore:
         self._rng = random.Random(seed)
         self._images: OrderedDict[str, bytes] = OrderedDict()
         self._max_images = max_images
+        self.rate_limits = rate_limits
         self._last_fault_header: str | None = None
         self.team_id = self._uuid()
         self._routes: dict[str, dict[str, _Handler]] = {
@@ -226,6 +236,9 @@ class SimCore:
             if path != "/v1/health":
                 self._authenticate(lowered)
             fault = self._draw_fault(lowered)
+            limited = self._metered_model(method, path, body)
+            if limited is not None and self.rate_limits is not None:
+                self.rate_limits.admit(limited, self.team_id)
         except ApiError as exc:
             return exc.response()
         if fault is not None and fault.kind in ERROR_KINDS:
@@ -237,7 +250,19 @@ class SimCore:
                 response = exc.response()
         if fault is not None:
             apply_fault(response, fault)
+        if limited is not None and self.rate_limits is not None:
+            self.rate_limits.settle(limited, response, body)
         return response
+
+    def _metered_model(self, method: str, path: str, body: bytes) -> str | None:
+        """The model a request runs, when rate limits are on and the route runs one."""
+        if self.rate_limits is None or method != "POST" or path not in _METERED_PATHS:
+            return None
+        try:
+            model = json.loads(body).get("model")
+        except (ValueError, AttributeError, UnicodeDecodeError):
+            return None  # the handler answers the bad body in xAI's words
+        return model if isinstance(model, str) and model else None
 
     def _route(self, path: str) -> tuple[Mapping[str, _Handler], str]:
         route = self._routes.get(path)

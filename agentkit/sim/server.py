@@ -41,6 +41,7 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 
 from .._server_limits import ServerLimits, ServerStats, add_limit_arguments, limits_from_arguments
 from ..errors import ConfigurationError
+from ._ratelimit import SimRateLimits
 from ._wire import Code, SimResponse, error_response
 from .core import SimCore
 
@@ -641,10 +642,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         limits = limits_from_arguments(args)
-    except ConfigurationError as exc:
+        rate_limits = SimRateLimits.from_arguments(args)
+    except (ConfigurationError, ValueError) as exc:
         parser.error(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    core = SimCore(api_key=args.api_key, seed=args.seed, chunk_delay=args.chunk_delay)
+    core = SimCore(api_key=args.api_key, seed=args.seed, chunk_delay=args.chunk_delay,
+                   rate_limits=rate_limits)
 
     def ready(port: int) -> None:
         print(f"listening on http://{args.host}:{port}", flush=True)
