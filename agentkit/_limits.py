@@ -11,9 +11,10 @@ scheduling" form of a leaky bucket): requests leave evenly spaced, `60 / rpm` se
 when they are many, and at once when they are few. Tokens are paced the same way, each request
 costing the tokens it is estimated to use until its real usage is known.
 
-What the server says also counts: a 429's `retry-after` holds every request for that model
-back until then, `x-ratelimit-remaining-*: 0` holds them until `x-ratelimit-reset-*`, and the
-`x-ratelimit-limit-*` headers set the pace of a model the user gave no limit for.
+What the server says also counts: the `x-ratelimit-limit-*` headers set the pace of a model
+the user gave no limit for; and for a paced model, a 429's `retry-after` holds every request
+back until then, and `x-ratelimit-remaining-*: 0` until `x-ratelimit-reset-*`. A model with no
+pace at all is left to the retry policy, which waits out each 429 itself.
 """
 
 from __future__ import annotations
@@ -199,6 +200,9 @@ class RateLimiter:
             state.requests = _learned(state.requests, lowered.get("x-ratelimit-limit-requests"), now)
         if state.learn_tokens:
             state.tokens = _learned(state.tokens, lowered.get("x-ratelimit-limit-tokens"), now)
+        if state.requests is None and state.tokens is None:
+            # Not paced (no limits given or learned): each request's retries do the waiting.
+            return
         if status == 429 and retry_after is not None:
             state.held_until = max(state.held_until, now + retry_after)
         for kind in ("requests", "tokens"):

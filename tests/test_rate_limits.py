@@ -83,19 +83,23 @@ async def test_tokens_are_paced_and_corrected_by_the_real_usage() -> None:
     assert (await limits.acquire("m", 1)).waited == pytest.approx(6.0)
 
 
-async def test_a_429_holds_the_model_back_until_its_retry_after() -> None:
+async def test_a_429_holds_a_paced_model_back_until_its_retry_after() -> None:
     fake = FakeTime()
-    limits = limiter(None, fake)
+    limits = limiter(RateLimit(rpm=6000), fake)
     assert (await limits.acquire("m", 1)).waited == 0.0
     limits.observe("m", 429, {}, retry_after=2.5)
     assert (await limits.acquire("m", 1)).waited == pytest.approx(2.5)
-    assert (await limits.acquire("other", 1)).waited == 0.0
+    # A model with no pace is left to the retry policy.
+    free = limiter(None, fake)
+    free.observe("m", 429, {}, retry_after=2.5)
+    assert (await free.acquire("m", 1)).waited == 0.0
 
 
 async def test_remaining_zero_holds_until_the_reset_and_limits_are_learned() -> None:
     fake = FakeTime()
     limits = limiter(None, fake)
-    limits.observe("m", 200, {"x-ratelimit-remaining-requests": "0",
+    limits.observe("m", 200, {"x-ratelimit-limit-requests": "6000",
+                              "x-ratelimit-remaining-requests": "0",
                               "x-ratelimit-reset-requests": "1.5s"}, None)
     assert (await limits.acquire("m", 1)).waited == pytest.approx(1.5)
     learned = limiter(None, fake)
