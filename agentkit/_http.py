@@ -1,15 +1,17 @@
 """The client's only door to httpx2: sending requests, reading streams, recording and replaying.
 
-Everything above this module sees `HTTPResponse`, `HTTPStream` and agentkit's own exceptions,
-never an httpx2 type, so the HTTP library can be replaced here alone.
+Everything above this module sees `HTTPBackend`, `HTTPResponse`, `HTTPStream` and agentkit's
+own exceptions, never an httpx2 type, so another HTTP library can sit behind the same seam
+(`_aiohttp.py`). The wording of the errors both backends raise is made here, once.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
+from typing import Protocol
 
 import anyio
 import httpx2
@@ -24,9 +26,11 @@ from .errors import (
 )
 
 __all__ = [
+    "HTTPBackend",
     "HTTPClient",
     "HTTPResponse",
     "HTTPStream",
+    "RecordingBackend",
     "RecordingTransport",
     "ReplayMismatchError",
     "ReplayTransport",
@@ -70,8 +74,108 @@ class HTTPResponse:
         self.elapsed = elapsed
 
 
-class HTTPStream:
+class HTTPStream(Protocol):
     """A response whose body is still arriving. Close it (or read it to the end)."""
+
+    status_code: int
+    headers: Mapping[str, str]
+
+    def iter_bytes(self) -> AsyncIterator[bytes]:
+        """The body as it arrives; transport failures become agentkit errors."""
+        ...
+
+    async def read(self) -> bytes:
+        """The rest of the body at once (for error responses to a streaming request)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the connection."""
+        ...
+
+
+class HTTPBackend(Protocol):
+    """What the client needs from an HTTP library: `HTTPClient` (httpx2) or `AiohttpClient`.
+
+    Every implementation raises only agentkit errors, worded by the helpers below, so that
+    retries and callers cannot tell the libraries apart.
+    """
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        timeout: float | None = None,
+    ) -> HTTPResponse:
+        """Send a request and read the whole response."""
+        ...
+
+    async def open_stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        timeout: float | None = None,
+    ) -> HTTPStream:
+        """Send a request and return as soon as the headers are in."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the pool, if this object created it."""
+        ...
+
+
+def timeout_error(method: str, url: str, name: str) -> APITimeoutError:
+    """A request that timed out; `name` says which timeout (the library's exception name)."""
+    return APITimeoutError(
+        f"{method} {url} timed out ({name}); raise `timeout=` for slow models",
+        method=method, url=url,
+    )
+
+
+def overdue_error(method: str, url: str) -> APITimeoutError:
+    """A request whose response did not start within the client's own outer deadline."""
+    return APITimeoutError(
+        f"{method} {url} timed out (no response within the timeout); raise `timeout=` "
+        "for slow models", method=method, url=url,
+    )
+
+
+def connection_error(
+    method: str, url: str, error: BaseException, secrets: tuple[str, ...]
+) -> APIConnectionError:
+    """A request the network failed, quoting the library's words scrubbed of secrets."""
+    name = type(error).__name__
+    detail = redact(str(error), secrets) or name
+    return APIConnectionError(f"{method} {url} failed: {detail} ({name})", method=method, url=url)
+
+
+def bad_url_error(url: str, error: BaseException, secrets: tuple[str, ...]) -> ConfigurationError:
+    """A URL the library cannot send to at all: a configuration mistake, not a failure."""
+    return ConfigurationError(f"cannot send to {url!r}: {redact(str(error), secrets)}; "
+                              "check base_url")
+
+
+def deadline_for(timeout: float) -> float:
+    """The outer bound on a response's start: the libraries enforce their timeouts per socket
+    operation (and not at all on in-process transports); this holds on any of them. The second
+    of grace lets the library's own, more precise timeout fire first where it applies."""
+    return timeout + 1.0
+
+
+def chained(error: BaseException, secrets: tuple[str, ...]) -> BaseException | None:
+    """The error to chain: the original, unless its text holds a secret (tracebacks print
+    the whole chain)."""
+    original = str(error)
+    return error if redact(original, secrets) == original else None
+
+
+class _HttpxStream:
+    """`HTTPStream` over an httpx2 response."""
 
     __slots__ = ("_method", "_response", "_secrets", "_url", "headers", "status_code")
 
@@ -91,7 +195,7 @@ class HTTPStream:
             async for chunk in self._response.aiter_bytes():
                 yield chunk
         except httpx2.HTTPError as error:
-            raise _translate(error, self._method, self._url, self._secrets) from _cause(
+            raise _translate(error, self._method, self._url, self._secrets) from chained(
                 error, self._secrets
             )
 
@@ -100,7 +204,7 @@ class HTTPStream:
         try:
             return await self._response.aread()
         except httpx2.HTTPError as error:
-            raise _translate(error, self._method, self._url, self._secrets) from _cause(
+            raise _translate(error, self._method, self._url, self._secrets) from chained(
                 error, self._secrets
             )
 
@@ -113,28 +217,11 @@ def _translate(
     error: httpx2.HTTPError, method: str, url: str, secrets: tuple[str, ...]
 ) -> Exception:
     """The agentkit error for an httpx2 failure, with its text scrubbed of secrets."""
-    name = type(error).__name__
     if isinstance(error, httpx2.TimeoutException):
-        translated: Exception = APITimeoutError(
-            f"{method} {url} timed out ({name}); raise `timeout=` for slow models",
-            method=method, url=url,
-        )
-    elif isinstance(error, httpx2.UnsupportedProtocol | httpx2.InvalidURL):
-        translated = ConfigurationError(f"cannot send to {url!r}: {redact(str(error), secrets)}; "
-                                        "check base_url")
-    else:
-        detail = redact(str(error), secrets) or name
-        translated = APIConnectionError(
-            f"{method} {url} failed: {detail} ({name})", method=method, url=url
-        )
-    return translated
-
-
-def _cause(error: httpx2.HTTPError, secrets: tuple[str, ...]) -> BaseException | None:
-    """The error to chain: the original, unless its text holds a secret (tracebacks print
-    the whole chain)."""
-    original = str(error)
-    return error if redact(original, secrets) == original else None
+        return timeout_error(method, url, type(error).__name__)
+    if isinstance(error, httpx2.UnsupportedProtocol | httpx2.InvalidURL):
+        return bad_url_error(url, error, secrets)
+    return connection_error(method, url, error, secrets)
 
 
 class HTTPClient:
@@ -214,7 +301,7 @@ class HTTPClient:
     ) -> HTTPStream:
         """Send a request and return as soon as the headers are in."""
         response = await self._send(method, url, headers, body, timeout, stream=True)
-        return HTTPStream(response, method, url, self._secrets)
+        return _HttpxStream(response, method, url, self._secrets)
 
     async def _send(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
@@ -222,26 +309,18 @@ class HTTPClient:
     ) -> httpx2.Response:
         if self._guarded:
             check_model_request(method, url)
-        # httpx2 enforces its timeouts per socket operation on network transports only; this
-        # outer bound holds on any transport (in-process, mock, a custom one). The second of
-        # grace lets httpx2's own, more precise timeout fire first where it applies.
-        deadline = (timeout if timeout is not None else self._default_timeout) + 1.0
-        with anyio.move_on_after(deadline):
+        # httpx2 enforces its timeouts on network transports only; see `deadline_for`.
+        with anyio.move_on_after(
+            deadline_for(timeout if timeout is not None else self._default_timeout)
+        ):
             try:
                 request = self._request(method, url, headers, body, timeout)
                 return await self._client.send(request, stream=stream)
             except httpx2.HTTPError as error:
-                raise _translate(error, method, url, self._secrets) from _cause(
+                raise _translate(error, method, url, self._secrets) from chained(
                     error, self._secrets
                 )
-        raise self._overdue(method, url)
-
-    @staticmethod
-    def _overdue(method: str, url: str) -> APITimeoutError:
-        return APITimeoutError(
-            f"{method} {url} timed out (no response within the timeout); raise `timeout=` "
-            "for slow models", method=method, url=url,
-        )
+        raise overdue_error(method, url)
 
     async def aclose(self) -> None:
         """Close the pool, if this object created it."""
@@ -333,6 +412,96 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
     async def aclose(self) -> None:
         if self._inner is not None:
             await self._inner.aclose()
+
+
+class RecordingBackend:
+    """Records every exchange of another backend to a cassette: `RecordingTransport`'s job,
+    one level up, for backends that take no httpx2 transport (`GrokClient(http="aiohttp",
+    transport=RecordingTransport(path))`). The file is the same, so a recording made on one
+    library replays on the other.
+    """
+
+    def __init__(self, inner: HTTPBackend, cassette: Cassette) -> None:
+        self._inner = inner
+        self._cassette = cassette
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        timeout: float | None = None,
+    ) -> HTTPResponse:
+        response = await self._inner.send(method, url, headers=headers, body=body,
+                                          timeout=timeout)
+        self._cassette.add(Interaction.build(
+            method, url, body or b"", response.status_code, dict(response.headers),
+            response.content, _bearer_token(headers.get("authorization", "")),
+        ))
+        return response
+
+    async def open_stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        timeout: float | None = None,
+    ) -> HTTPStream:
+        stream = await self._inner.open_stream(method, url, headers=headers, body=body,
+                                               timeout=timeout)
+        secret = _bearer_token(headers.get("authorization", ""))
+        cassette = self._cassette
+
+        def record(data: bytes) -> None:
+            cassette.add(Interaction.build(
+                method, url, body or b"", stream.status_code, dict(stream.headers), data, secret
+            ))
+
+        return _RecordedStream(stream, record)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class _RecordedStream:
+    """A stream that hands its bytes on as they come and records them once, when it ends
+    or is closed (a stream the caller abandons is recorded as far as it was read)."""
+
+    __slots__ = ("_inner", "_parts", "_record", "headers", "status_code")
+
+    def __init__(self, inner: HTTPStream, record: Callable[[bytes], None] | None) -> None:
+        self._inner = inner
+        self._record = record
+        self._parts: list[bytes] = []
+        self.status_code = inner.status_code
+        self.headers = inner.headers
+
+    async def iter_bytes(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner.iter_bytes():
+            self._parts.append(chunk)
+            yield chunk
+        self._finish()
+
+    async def read(self) -> bytes:
+        data = await self._inner.read()
+        self._parts.append(data)
+        self._finish()
+        return data
+
+    async def aclose(self) -> None:
+        try:
+            await self._inner.aclose()
+        finally:
+            self._finish()
+
+    def _finish(self) -> None:
+        record, self._record = self._record, None
+        if record is not None:
+            record(b"".join(self._parts))
 
 
 class ReplayTransport(httpx2.AsyncBaseTransport):

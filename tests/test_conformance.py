@@ -8,6 +8,7 @@ Expectations are read from the recording directly, not through the client's code
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -101,25 +102,33 @@ def _check(completion: ChatCompletion, expected: dict[str, Any]) -> None:
         assert completion.usage.prompt_tokens == expected["usage"]["prompt_tokens"]
 
 
+Replay = Callable[[Path, int | None], Awaitable[ChatCompletion]]
+"""Sends a recording's request and returns the answer, its stream cut into reads of the size
+given (None: one read); `_replay` here, and over loopback in test_aiohttp_transport.py."""
+
+
+async def ask(client: GrokClient, path: Path) -> ChatCompletion:
+    """The recording's request through `client`: its completion (a stream's, assembled)."""
+    request = json.loads(path.read_text())["request"]["json"]
+    messages = request.get("messages") or [{"role": "user", "content": "hi"}]
+    with anyio.fail_after(5):
+        if request.get("stream"):
+            stream = await client.chat.completions.create(
+                model=request["model"], messages=messages, stream=True
+            )
+            return await stream.final()
+        return await client.chat.completions.create(model=request["model"], messages=messages)
+
+
 async def _replay(path: Path, chunk_size: int | None) -> ChatCompletion:
-    recording = json.loads(path.read_text())
-    request = recording["request"]["json"]
     transport = ReplayTransport(path, chunk_size=chunk_size)
     async with GrokClient("test-key", base_url="http://replay.test/v1", transport=transport,
                           max_retries=0) as client:
-        messages = request.get("messages") or [{"role": "user", "content": "hi"}]
-        with anyio.fail_after(5):
-            if request.get("stream"):
-                stream = await client.chat.completions.create(
-                    model=request["model"], messages=messages, stream=True
-                )
-                return await stream.final()
-            return await client.chat.completions.create(model=request["model"], messages=messages)
+        return await ask(client, path)
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize("path", conformance_params(FILES))
-async def test_recording_replays(path: Path) -> None:
+async def check_recording(path: Path, replay: Replay) -> None:
+    """`replay` gives what the recording holds, or raises the class its error status maps to."""
     recording = json.loads(path.read_text())
     response = recording["response"]
     is_stream = "sse" in response
@@ -127,15 +136,21 @@ async def test_recording_replays(path: Path) -> None:
     for chunk_size in chunk_sizes:
         if response["status"] >= 400:
             with pytest.raises(ERROR_CLASSES[response["status"]]) as caught:
-                await _replay(path, chunk_size)
+                await replay(path, chunk_size)
             assert caught.value.status_code == response["status"]
             assert str(response["status"]) in str(caught.value)
         elif "error" in recording.get("tags", []):
             with pytest.raises(APIStreamError) as stream_error:
-                await _replay(path, chunk_size)
+                await replay(path, chunk_size)
             assert stream_error.value.status_code == 400
         else:
-            completion = await _replay(path, chunk_size)
+            completion = await replay(path, chunk_size)
             expected = (_expected_from_stream(response["sse"]) if is_stream
                         else _expected_from_json(response["json"]))
             _check(completion, expected)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("path", conformance_params(FILES))
+async def test_recording_replays(path: Path) -> None:
+    await check_recording(path, _replay)

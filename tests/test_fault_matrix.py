@@ -335,10 +335,8 @@ async def _agent_run(client: GrokClient, mode: Mode) -> Any:
         return await stream.get_result()
 
 
-async def _play(cell: Cell) -> tuple[_Run, _Wire, list[tuple[float, type[BaseException]]]]:
-    core = SimCore(forecaster)
-    core.faults.push(parse_fault(cell.fault))
-    wire = _Wire(core)
+def retry_policy() -> tuple[_RecordingPolicy, list[tuple[float, type[BaseException]]]]:
+    """A policy that sleeps on no clock, and the (wait, failure class) of each retry."""
     retry_waits: list[tuple[float, type[BaseException]]] = []
 
     async def fake_sleep(seconds: float) -> None:
@@ -347,7 +345,28 @@ async def _play(cell: Cell) -> tuple[_Run, _Wire, list[tuple[float, type[BaseExc
         await anyio.lowlevel.checkpoint()
 
     policy = _RecordingPolicy(max_retries=MAX_RETRIES, sleep=fake_sleep)
+    return policy, retry_waits
 
+
+async def run_cell(cell: Cell, client: GrokClient) -> _Run:
+    """The cell's call or run on `client`: what it returned, or what it raised."""
+    run = _Run()
+    with anyio.fail_after(5):
+        try:
+            if cell.scope == "client":
+                run.value = await _client_call(client, cell.mode)
+            else:
+                run.value = await _agent_run(client, cell.mode)
+        except Exception as error:  # judged by the cell, below
+            run.error = error
+    return run
+
+
+async def _play(cell: Cell) -> tuple[_Run, _Wire, list[tuple[float, type[BaseException]]]]:
+    core = SimCore(forecaster)
+    core.faults.push(parse_fault(cell.fault))
+    wire = _Wire(core)
+    policy, retry_waits = retry_policy()
     client = GrokClient(
         "k",
         base_url="http://sim.test/v1",
@@ -355,16 +374,8 @@ async def _play(cell: Cell) -> tuple[_Run, _Wire, list[tuple[float, type[BaseExc
         timeout=TIMEOUT,
         retry_policy=policy,
     )
-    run = _Run()
     try:
-        with anyio.fail_after(5):
-            try:
-                if cell.scope == "client":
-                    run.value = await _client_call(client, cell.mode)
-                else:
-                    run.value = await _agent_run(client, cell.mode)
-            except Exception as error:  # judged by the cell, below
-                run.error = error
+        run = await run_cell(cell, client)
         # Nothing left open before the pool closes, and nothing after.
         assert wire.closed == wire.opened, "a response was left open"
     finally:
@@ -398,9 +409,18 @@ def _marks(cell: Cell) -> list[pytest.MarkDecorator]:
 async def test_fault_cell(cell: Cell) -> None:
     baseline = len(asyncio.all_tasks())
     run, wire, retry_waits = await _play(cell)
-    outcome = cell.outcome
+    judge(cell, run, wire.requests, retry_waits)
+    if parse_fault(cell.fault).kind == "slow":
+        assert wire.waited == []  # the fake clock raised the timeout instead of waiting
+    assert len(asyncio.all_tasks()) == baseline, "a task outlived the cell"
 
-    assert wire.requests == outcome.requests, f"the server saw {wire.requests} requests"
+
+def judge(
+    cell: Cell, run: _Run, requests: int, retry_waits: list[tuple[float, type[BaseException]]]
+) -> None:
+    """What the cell promises, of a run that made `requests` HTTP requests."""
+    outcome = cell.outcome
+    assert requests == outcome.requests, f"the server saw {requests} requests"
     if isinstance(outcome, Raises):
         assert run.error is not None, f"expected {outcome.error.__name__}, got {run.value!r}"
         assert type(run.error) is outcome.error, repr(run.error)
@@ -425,14 +445,11 @@ async def test_fault_cell(cell: Cell) -> None:
     # wait of the policy; a 429 waited exactly what its Retry-After said.
     fault = parse_fault(cell.fault)
     turns = 2 if cell.scope == "agent" and fault.kind in CONTENT_KINDS else 1
-    assert len(retry_waits) == wire.requests - turns
+    assert len(retry_waits) == requests - turns
     retried = outcome.retried if isinstance(outcome, Recovered) else getattr(outcome, "error", None)
     assert all(kind is retried for _, kind in retry_waits), retry_waits
     if fault.kind == "429":
         assert [wait for wait, _ in retry_waits] == [fault.retry_after]
-    if fault.kind == "slow":
-        assert wire.waited == []  # the fake clock raised the timeout instead of waiting
-    assert len(asyncio.all_tasks()) == baseline, "a task outlived the cell"
 
 
 def test_the_matrix_is_complete() -> None:

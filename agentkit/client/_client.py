@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 import pydantic_core
 from pydantic import BaseModel, ValidationError
 
-from .._http import HTTPClient, HTTPStream, RecordingTransport, ReplayTransport, Transport
+from .._backends import HTTPLibrary, open_backend
+from .._http import HTTPStream, RecordingTransport, ReplayTransport, Transport
 from .._limits import RateLimit, RateLimiter, estimate_request_tokens
 from .._retry import RetryPolicy, parse_retry_after
 from .._version import __version__
@@ -67,7 +68,11 @@ class GrokClient:
             429, 5xx); 0 disables them.
         default_headers: Headers sent with every request.
         transport: An httpx2 transport to send through (the simulator's, a replay, a mock).
+            With `http="aiohttp"`, only a `RecordingTransport` made without `inner=` (records
+            the network) or a `ReplayTransport` (answers from its cassette).
         http_client: An `httpx2.AsyncClient` to use instead of creating one (not closed by us).
+        http: The HTTP library: `"httpx2"` (the default) or `"aiohttp"` (needs
+            `agentkit[aiohttp]`). Retries, timeouts, errors and redaction are the same on both.
         provider: The route preset; see the `openrouter`, `cometapi`, `cloudflare` and
             `openai_compatible` constructors.
         retry_policy: Full control over retries (backoff, caps, the sleep used).
@@ -92,6 +97,7 @@ class GrokClient:
         provider: Provider | None = None,
         retry_policy: RetryPolicy | None = None,
         rate_limits: RateLimit | Mapping[str, RateLimit] | RateLimiter | None = None,
+        http: HTTPLibrary = "httpx2",
     ) -> None:
         provider = provider or XAI
         if api_key is None and provider.api_key_env:
@@ -135,8 +141,9 @@ class GrokClient:
         # Always present: without limits it only listens to the server's rate-limit headers.
         self.rate_limiter = (rate_limits if isinstance(rate_limits, RateLimiter)
                              else RateLimiter(rate_limits))
-        self._http = HTTPClient(timeout=timeout, transport=transport, http_client=http_client,
-                                secrets=(self._api_key,) if self._api_key else ())
+        self._http = open_backend(http, timeout=timeout, transport=transport,
+                                  http_client=http_client,
+                                  secrets=(self._api_key,) if self._api_key else ())
         self.chat = Chat(self)
         self.completions = Completions(self)
         self.models = Models(self)
@@ -222,7 +229,8 @@ class GrokClient:
                 `ReplayTransport` answers from a cassette in the simulator's place. A
                 `SimTransport` (or a recording of one) brings a simulator you configured.
             **options: As for `GrokClient`: `timeout`, `max_retries`, `default_headers`,
-                `retry_policy`.
+                `retry_policy` (not `http="aiohttp"`: the simulator is in-process; serve it
+                and use `openai_compatible(url, http="aiohttp")` instead).
         """
         from ..sim import SimCore, SimTransport
 
