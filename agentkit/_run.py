@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar, cast
 import anyio
 
 from ._dispatch import Outcome, ToolTurn
+from ._fit import RequestFitter
 from ._model import ChatModel, ClientModel, StreamedResponse
 from ._model import RetryHook as RetryHook  # importable from here, as before the split
 from ._result import RunResult
@@ -126,6 +127,7 @@ class AgentRun(ToolTurn, Generic[OutputT]):
         self._stepping = False  # whether someone reads the steps (agent.iter)
         self.hooks = hooks
         self.cleanup: AsyncExitStack | None = None  # what the run opened (tool sources)
+        self._fitter = RequestFitter(spec, state, ctx, state.usage, self._count_retry)
         self.info: RunInfo | None = None
         if hooks is not None:
             self.info = RunInfo(
@@ -484,8 +486,15 @@ class AgentRun(ToolTurn, Generic[OutputT]):
             await self._prepare_tools()
         fallbacks = 0
         hooks = self.hooks
+        fitting = self._fitter if self._fitter.active else None
         while True:
             request = self._build_request()
+            if fitting is not None:
+                try:
+                    request = await fitting.fit(request)
+                except AgentRunError:
+                    self.state.turns -= 1  # nothing was sent: a resume asks again
+                    raise
             if hooks is not None:
                 await hooks.call("on_model_request", self.info, request)
             try:
@@ -499,6 +508,15 @@ class AgentRun(ToolTurn, Generic[OutputT]):
                 self.usage.add_response(None)  # the failed request still counts
                 if hooks is not None:
                     await hooks.call("on_model_response", self.info, request, None, error)
+                try:
+                    refit = self._fitter.learn(error, request) and fallbacks < _MAX_FALLBACKS
+                except AgentRunError:
+                    self.state.turns -= 1
+                    raise
+                if refit:
+                    fallbacks += 1
+                    fitting = self._fitter
+                    continue
                 learned = (
                     self._fallback(error, request) if isinstance(error, BadRequestError) else None
                 )

@@ -12,6 +12,7 @@ from ._schema import Target
 from .context import RunContext
 from .events import AgentEvent
 from .guardrails import InputGuardrail, OutputGuardrail
+from .history import ContextPolicy, HistoryProcessor
 from .output import OutputSpec
 from .state import Capabilities
 from .tool import Tool
@@ -99,6 +100,9 @@ class RunSpec:
         input_guardrails: Checks on the prompt, run beside the first request.
         output_guardrails: Checks on the final output, before it is returned.
         handoffs: The agents this one can hand the conversation to, by tool name.
+        history_processors: What to send of the conversation, applied before each request.
+        context_policy: What to do with a request over the model's context window.
+        windows: Context windows servers reported, by model id (the agent's, shared).
     """
 
     model_name: str
@@ -126,3 +130,6 @@ class RunSpec:
     input_guardrails: tuple[InputGuardrail, ...] = ()
     output_guardrails: tuple[OutputGuardrail, ...] = ()
     handoffs: Mapping[str, HandoffRoute] = field(default_factory=dict)
+    history_processors: tuple[HistoryProcessor, ...] = ()
+    context_policy: ContextPolicy | None = None
+    windows: dict[str, int] = field(default_factory=dict)

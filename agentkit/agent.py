@@ -44,6 +44,7 @@ from .context import RunContext
 from .errors import AgentRunError, APIError, ConfigurationError, RunStateError, UserError
 from .guardrails import InputGuardrail, OutputGuardrail, as_guardrails
 from .handoffs import as_handoffs
+from .history import ContextPolicy, HistoryProcessor
 from .hooks import HookSet, RunHooks
 from .output import OutputMode, OutputSpec, resolve_mode
 from .profiles import ModelProfile, profile_for
@@ -83,6 +84,8 @@ class AgentOptions(TypedDict, total=False):
     input_guardrails: Sequence[Any]
     output_guardrails: Sequence[Any]
     handoffs: Sequence[Any]
+    history_processors: Sequence[HistoryProcessor]
+    context: ContextPolicy | None
 
 
 _TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".md", ".txt")
@@ -139,6 +142,13 @@ class Agent(Generic[DepsT, OutputT]):
         handoffs: Agents (or `agentkit.handoffs.handoff(agent, ...)`) this one may pass the
             conversation to: the model gets a `transfer_to_<name>` tool for each, and the
             agent it calls answers from then on (`result.agent_name` says which).
+        history_processors: Functions `(messages)` or `(ctx, messages)`, plain or async,
+            that return what to send of the conversation, in turn before each request
+            (`agentkit.history`); the run's own conversation keeps everything.
+        context: What to do when a request would not fit the model's context window:
+            `agentkit.history.DropOldest()`, `Summarize()` or `RaiseOnOverflow()`. Without
+            one, a server that says the prompt is too long stops the run with
+            `ContextWindowExceeded` (carrying its state).
 
     Raises:
         ConfigurationError: An option is out of range, or the client is not a client.
@@ -240,6 +250,8 @@ class Agent(Generic[DepsT, OutputT]):
         input_guardrails: Sequence[Any] = (),
         output_guardrails: Sequence[Any] = (),
         handoffs: Sequence[Any] = (),
+        history_processors: Sequence[HistoryProcessor] = (),
+        context: ContextPolicy | None = None,
     ) -> None:
         if not isinstance(model, str) or not model.strip():
             raise ConfigurationError(f"model must be a model id such as 'grok-4', got {model!r}")
@@ -298,6 +310,20 @@ class Agent(Generic[DepsT, OutputT]):
                 raise ConfigurationError(
                     f"a tool is named {route.tool_name!r}, the tool of a handoff; rename one"
                 )
+        for processor in history_processors:
+            if not callable(processor):
+                raise ConfigurationError(
+                    f"history_processors takes functions (messages) -> messages, got {processor!r}"
+                )
+        if context is not None and not isinstance(context, ContextPolicy):
+            raise ConfigurationError(
+                "context must be a policy from agentkit.history (DropOldest(), Summarize(), "
+                f"RaiseOnOverflow()), got {context!r}"
+            )
+        self._history_processors = tuple(history_processors)
+        self._context = context
+        # Context windows the server reported, by model id: later runs fit to them at once.
+        self._windows: dict[str, int] = {}
         self._instruction_functions: list[tuple[Callable[..., Any], bool]] = []
         self._validators: list[OutputValidator] = []
         self._settings = settings
@@ -914,6 +940,9 @@ class Agent(Generic[DepsT, OutputT]):
             preparing=tuple((i, tool) for i, tool in enumerate(tools) if tool.prepare is not None),
             input_guardrails=self._input_guardrails,
             output_guardrails=self._output_guardrails,
+            history_processors=self._history_processors,
+            context_policy=self._context,
+            windows=self._windows,
             handoffs={
                 route.tool_name: HandoffRoute(
                     route.tool_name, route.agent.name or "", route.agent._take_over,

@@ -57,6 +57,7 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "ConflictError",
+    "ContextWindowExceeded",
     "GoneError",
     "GuardrailTripped",
     "InputGuardrailTripped",
@@ -388,6 +389,24 @@ class InputGuardrailTripped(GuardrailTripped):
 
 class OutputGuardrailTripped(GuardrailTripped):
     """An output guardrail refused the final output, which the run did not return."""
+
+
+class ContextWindowExceeded(AgentRunError):
+    """The request would not fit the model's context window, and the agent's context policy
+    could not (or was told not to) make it fit. `state` resumes the run once it can.
+
+    Attributes:
+        tokens: The request's prompt tokens, as counted (or as the server counted them).
+        window: The model's context window.
+    """
+
+    def __init__(
+        self, message: str, *, tokens: int, window: int,
+        messages: Sequence[Mapping[str, Any]] = (),
+    ):
+        super().__init__(message, messages=messages)
+        self.tokens = tokens
+        self.window = window
 
 
 class OutputValidationError(AgentRunError):

@@ -34,6 +34,7 @@ class ModelProfile:
             (Grok 4 family only).
         strict_tools: Whether `strict: true` on a function is accepted (never on Grok).
         schema_target: The schema dialect tools and output schemas are sent in.
+        context_window: Most prompt tokens, where known (the reference's section 8).
     """
 
     family: str
@@ -45,6 +46,7 @@ class ModelProfile:
     structured_output_with_tools: bool = False
     strict_tools: bool = False
     schema_target: Target = "grok"
+    context_window: int | None = None
 
     def accepts(self, param: str) -> bool:
         """Whether a request for this model may carry `param`."""
@@ -58,65 +60,78 @@ DEFAULT_PROFILE = ModelProfile(
 Structured output then goes through a final-answer tool, which every tool-calling model takes."""
 
 _GROK = ModelProfile(family="grok", rejected_params=frozenset({"reasoning_effort"}))
+_GROK_4 = ModelProfile(
+    family="grok-4", reasoning=True, rejected_params=_REASONING_REJECTS,
+    structured_output_with_tools=True, context_window=256_000,
+)
+_GROK_4_FAST = ModelProfile(
+    family="grok-4-fast", reasoning=True, rejected_params=_REASONING_REJECTS,
+    structured_output_with_tools=True, context_window=2_000_000,
+)
 
 GROK_PROFILES: tuple[tuple[str, ModelProfile], ...] = (
     # Most specific prefix first: the first match wins.
     ("grok-3-mini", ModelProfile(
         family="grok-3-mini", reasoning=True, reasoning_efforts=frozenset({"low", "high"}),
-        visible_reasoning=True, rejected_params=_PENALTIES | {"stop"},
+        visible_reasoning=True, rejected_params=_PENALTIES | {"stop"}, context_window=131_072,
     )),
     ("grok-3", ModelProfile(
         family="grok-3", rejected_params=frozenset({"presence_penalty", "reasoning_effort"}),
+        context_window=131_072,
     )),
+    ("grok-2-vision", ModelProfile(family="grok-2-vision",
+                                   rejected_params=frozenset({"reasoning_effort"}),
+                                   context_window=32_768)),
     ("grok-2", _GROK),
     ("grok-code-fast", ModelProfile(
         family="grok-code-fast", reasoning=True, visible_reasoning=True,
-        rejected_params=_REASONING_REJECTS,
+        rejected_params=_REASONING_REJECTS, context_window=256_000,
     )),
+    # The newer pages give 1,000,000 (an older one 2,000,000): the smaller is the safe one.
     ("grok-4.20-0309-non-reasoning", ModelProfile(
         family="grok-4.20-non-reasoning", rejected_params=_PENALTIES | {"reasoning_effort"},
-        structured_output_with_tools=True,
+        structured_output_with_tools=True, context_window=1_000_000,
     )),
     ("grok-4.20-non-reasoning", ModelProfile(
         family="grok-4.20-non-reasoning", rejected_params=_PENALTIES | {"reasoning_effort"},
-        structured_output_with_tools=True,
+        structured_output_with_tools=True, context_window=1_000_000,
     )),
     ("grok-4.20", ModelProfile(
         family="grok-4.20-reasoning", reasoning=True,
         rejected_params=_PENALTIES | {"reasoning_effort"}, structured_output_with_tools=True,
+        context_window=1_000_000,
     )),
     ("grok-4.3", ModelProfile(
         family="grok-4.3", reasoning=True,
         reasoning_efforts=frozenset({"none", "low", "medium", "high", "xhigh"}),
-        rejected_params=_PENALTIES, structured_output_with_tools=True,
+        rejected_params=_PENALTIES, structured_output_with_tools=True, context_window=1_000_000,
     )),
     ("grok-4.5", ModelProfile(
         family="grok-4.5", reasoning=True, reasoning_efforts=frozenset({"low", "medium", "high"}),
-        rejected_params=_PENALTIES, structured_output_with_tools=True,
+        rejected_params=_PENALTIES, structured_output_with_tools=True, context_window=500_000,
     )),
     ("grok-4.6", ModelProfile(
         family="grok-4.6", reasoning=True,
         reasoning_efforts=frozenset({"low", "medium", "high", "xhigh"}),
-        rejected_params=_PENALTIES, structured_output_with_tools=True,
+        rejected_params=_PENALTIES, structured_output_with_tools=True, context_window=500_000,
     )),
     ("grok-4-fast-non-reasoning", ModelProfile(
         family="grok-4-fast-non-reasoning", rejected_params=_PENALTIES | {"reasoning_effort"},
-        structured_output_with_tools=True,
+        structured_output_with_tools=True, context_window=2_000_000,
     )),
     ("grok-4-1-fast-non-reasoning", ModelProfile(
         family="grok-4-fast-non-reasoning", rejected_params=_PENALTIES | {"reasoning_effort"},
-        structured_output_with_tools=True,
+        structured_output_with_tools=True, context_window=2_000_000,
     )),
+    ("grok-4-fast", _GROK_4_FAST),
+    ("grok-4-1-fast", _GROK_4_FAST),
     # A later grok-4.x the table does not name yet: assume it is like the newest ones.
     ("grok-4.", ModelProfile(
         family="grok-4.x", reasoning=True, reasoning_efforts=frozenset({"low", "medium", "high"}),
         rejected_params=_PENALTIES, structured_output_with_tools=True,
     )),
-    # grok-4, grok-4-0709, grok-4-fast(-reasoning), grok-4-1-fast(-reasoning): always reasoning.
-    ("grok-4", ModelProfile(
-        family="grok-4", reasoning=True, rejected_params=_REASONING_REJECTS,
-        structured_output_with_tools=True,
-    )),
+    # grok-4, grok-4-0709: always reasoning.
+    ("grok-4", _GROK_4),
     ("grok", _GROK),
 )  # fmt: skip
 """Model-name prefix -> profile, most specific first."""

@@ -29,7 +29,7 @@ import os
 import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 import pydantic_core
 from pydantic import TypeAdapter, ValidationError
@@ -145,6 +145,7 @@ class _StateDoc(TypedDict):
     interruptions: list[_InterruptionDoc]
     decisions: dict[str, _Decision]
     finished: bool
+    context: NotRequired[dict[str, Any]]  # absent from states written before it existed
 
 
 def _remove_orphans(target: Path) -> None:
@@ -189,6 +190,8 @@ class RunState:
         interruptions: The tool calls the run stopped for, in the model's order.
         decisions: What the caller decided about them, by call id.
         finished: Whether the run reached its final output.
+        context: What the context policy (a summary, what it learned of the window) and the
+            model adapter keep between requests; JSON values only.
     """
 
     messages: list[dict[str, Any]]
@@ -204,6 +207,7 @@ class RunState:
     interruptions: list[Interruption] = field(default_factory=list)
     decisions: dict[str, _Decision] = field(default_factory=dict)
     finished: bool = False
+    context: dict[str, Any] = field(default_factory=dict)
 
     # -- decisions --------------------------------------------------------------------------
 
@@ -287,6 +291,7 @@ class RunState:
             interruptions=list(self.interruptions),
             decisions={key: dict(value) for key, value in self.decisions.items()},  # type: ignore[misc]
             finished=self.finished,
+            context=copy.deepcopy(self.context),
         )
 
     def to_json(self, *, indent: int | None = None) -> str:
@@ -317,6 +322,7 @@ class RunState:
             ],
             "decisions": self.decisions,
             "finished": self.finished,
+            "context": self.context,
         }
         try:
             return pydantic_core.to_json(document, indent=indent).decode()
@@ -378,6 +384,7 @@ class RunState:
             interruptions=[Interruption(**i) for i in doc["interruptions"]],
             decisions=doc["decisions"],
             finished=doc["finished"],
+            context=doc.get("context", {}),
         )
 
     def save(self, path: str | os.PathLike[str]) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "VISION_FIELDS",
     "FieldTypes",
     "check_chat_request",
+    "check_context_window",
     "check_fields",
     "check_unsupported",
     "deserialize_error",
@@ -338,6 +339,16 @@ def check_unsupported(
             raise ApiError(
                 400, f"Model {model.id} does not support parameter {_CAMEL.get(name, name)}."
             )
+
+
+def check_context_window(model: SimModel, prompt_tokens: int) -> None:
+    """xAI's 400 for a prompt longer than the model's context window."""
+    if model.context_window and prompt_tokens > model.context_window:
+        raise ApiError(
+            400,
+            f"This model's maximum prompt length is {model.context_window} but the request "
+            f"contains {prompt_tokens} tokens.",
+        )
 
 
 def check_chat_request(body: Mapping[str, Any], raw: bytes, model: SimModel) -> None:

@@ -46,6 +46,7 @@ from ._validate import (
     TOKENIZE_FIELDS,
     VISION_FIELDS,
     check_chat_request,
+    check_context_window,
     check_fields,
     check_unsupported,
     deserialize_error,
@@ -357,12 +358,13 @@ class SimCore:
         check_fields(body, request.raw, CHAT_FIELDS, ("model", "messages"))
         model = self._model(body["model"], "chat")
         check_chat_request(body, request.raw, model)
+        text_tokens, image_tokens = prompt_usage(body["messages"], body.get("tools"))
+        check_context_window(model, text_tokens + image_tokens)
         reply = self.policy(body)
         answers = [
             shape_answer(reply, body, model, request.fault, self._call_id)
             for _ in range(body.get("n") or 1)
         ]
-        text_tokens, image_tokens = prompt_usage(body["messages"], body.get("tools"))
         usage_ = usage(
             model,
             text_tokens,
