@@ -241,8 +241,14 @@ def fault_error(fault: Fault, team_id: str) -> ApiError:
     return ApiError(500, "The server had an error while processing your request.", Code.INTERNAL)
 
 
+# What ends a stream: chat's finish reason or [DONE]; the Responses API's terminal events.
+_ENDINGS = (b'"response.completed"', b'"response.incomplete"', b'"response.failed"')
+
+
 def _is_ending(chunk: SimChunk) -> bool:
-    return b'"finish_reason"' in chunk.data or chunk.data.startswith(b"data: [DONE]")
+    data = chunk.data
+    return (b'"finish_reason"' in data or data.startswith(b"data: [DONE]")
+            or any(ending in data for ending in _ENDINGS))
 
 
 def apply_fault(response: SimResponse, fault: Fault) -> None:
