@@ -8,7 +8,8 @@ reading (`agentkit tools | head -1`) ends the command quietly.
 The parts: `_cli_parser` (the grammar), `_cli_target` (what TARGET names, on which client),
 `_cli_client` (where requests go, and failures explained), `_cli_render` (tables, fields,
 JSON and the live view of a run), `_cli_chat` (the REPL), `_cli_tools` (`agentkit tools`),
-`_cli_prompts` (approval at the terminal), `_cli_batch` and `_cli_durable` (batches).
+`_cli_prompts` (approval at the terminal), `_cli_batch` and `_cli_durable` (batches),
+`_cli_models` (`agentkit models`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from ._cli_batch import (
 from ._cli_chat import chat
 from ._cli_client import explain, make_client
 from ._cli_mcp import run_mcp
+from ._cli_models import list_models
 from ._cli_parser import CommandLineError, build_parser
 from ._cli_prompts import ReadLine, decide, read_answer, report_paused
 from ._cli_render import LiveView, plural, usage_line
@@ -160,14 +162,6 @@ def _examples(out: TextIO) -> int:
         module = importlib.import_module(f"agentkit.examples.{name}")
         summary = (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
         print(f"{name:<{width}}  {summary}", file=out)
-    return 0
-
-
-async def _models(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    async with make_client(args, err) as client:
-        args.requests_to = client.base_url
-        for model in (await client.models.list()).data:
-            print(model.id, file=out)
     return 0
 
 
@@ -387,7 +381,7 @@ def main(
         if args.command == "mcp":
             return run_mcp(args, out, err)
         if args.command == "models":
-            return anyio.run(_models, args, out, err)
+            return anyio.run(list_models, args, out, err)
         return anyio.run(_tokenize, args, out, err)
     except SystemExit as exit_:  # --help and --version
         return int(exit_.code or 0)

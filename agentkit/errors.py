@@ -4,17 +4,20 @@
 AgentKitError
 ├── UserError                       developer misuse: fix the code or the configuration
 │   ├── ConfigurationError          a missing key, a bad base URL, a bad option
+│   ├── InvalidRequestError         a request that cannot be sent as asked (also a ValueError)
 │   ├── ToolDefinitionError         a function that cannot become a tool
 │   ├── RunStateError               a saved run state that cannot be resumed by this agent
 │   └── ModelRequestBlockedError    a real model request where they are switched off (tests)
 ├── APIError                        the server or the network failed us
 │   ├── APIConnectionError          could not connect, or the connection broke
 │   │   └── APITimeoutError         a connect, read, write or pool timeout
+│   │       └── DeferredTimeoutError  a deferred completion not ready in time
 │   ├── APIResponseValidationError  the server answered something we cannot parse
 │   ├── APIStreamError              an error event inside a 200 event stream
 │   └── APIStatusError              a 4xx/5xx answer, one subclass per status
 │       ├── BadRequestError (400), AuthenticationError (401), PermissionDeniedError (403)
 │       ├── NotFoundError (404), ConflictError (409), GoneError (410)
+│       │   └── DeferredNotFoundError  a deferred id unknown, expired or already fetched
 │       ├── UnprocessableEntityError (422), InternalServerError (5xx)
 │       └── RateLimitError (429)
 │           └── QuotaExceededError  credits or the spending limit are exhausted: never retried
@@ -58,10 +61,13 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "ContextWindowExceeded",
+    "DeferredNotFoundError",
+    "DeferredTimeoutError",
     "GoneError",
     "GuardrailTripped",
     "InputGuardrailTripped",
     "InternalServerError",
+    "InvalidRequestError",
     "MaxTurnsExceeded",
     "ModelRequestBlockedError",
     "ModelRetry",
@@ -143,6 +149,11 @@ class ConfigurationError(UserError):
     """A client or agent was configured with a missing or invalid setting."""
 
 
+class InvalidRequestError(UserError, ValueError):
+    """A request that cannot be sent as asked (an empty `messages` list, `image` and
+    `images` together...); nothing was sent. A `ValueError` too, as a bad argument is."""
+
+
 class ToolDefinitionError(UserError):
     """A function cannot be turned into a tool (missing annotation, `*args`, bad name...)."""
 
@@ -193,6 +204,24 @@ class APIConnectionError(APIError):
 
 class APITimeoutError(APIConnectionError):
     """The server did not answer within the timeout."""
+
+
+class DeferredTimeoutError(APITimeoutError):
+    """A deferred completion was still pending when `result(timeout=...)` ran out.
+
+    The completion is not lost: xAI keeps it for 24 hours, so poll again later with
+    `client.chat.deferred(error.deferred_id).result()`.
+
+    Attributes:
+        deferred_id: The deferred request's id.
+        waited: Seconds spent polling.
+    """
+
+    def __init__(self, message: str, *, deferred_id: str, waited: float,
+                 method: str | None = None, url: str | None = None):
+        super().__init__(message, method=method, url=url)
+        self.deferred_id = deferred_id
+        self.waited = waited
 
 
 class APIResponseValidationError(APIError):
@@ -262,6 +291,31 @@ class PermissionDeniedError(APIStatusError):
 
 class NotFoundError(APIStatusError):
     """404: unknown model, route or id."""
+
+
+class DeferredNotFoundError(NotFoundError):
+    """404 for a deferred completion: the id is unknown, expired (results are kept 24 hours)
+    or its result was already fetched (each is served once).
+
+    Attributes:
+        deferred_id: The deferred request's id that was asked for.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        deferred_id: str,
+        status_code: int = 404,
+        code: str | None = None,
+        body: Any = None,
+        request_id: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ):
+        super().__init__(message, status_code=status_code, code=code, body=body,
+                         request_id=request_id, method=method, url=url)
+        self.deferred_id = deferred_id
 
 
 class ConflictError(APIStatusError):

@@ -28,6 +28,7 @@ from agentkit.errors import (
     ConflictError,
     GoneError,
     InternalServerError,
+    InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
     QuotaExceededError,
@@ -182,8 +183,11 @@ async def test_unknown_option_is_refused_with_a_pointer_to_extra_body() -> None:
             await client.chat.completions.create(
                 model="m", messages=[{"role": "user", "content": "x"}], temprature=1,  # type: ignore[call-overload]
             )
-        with pytest.raises(ConfigurationError, match="at least one message"):
+        # An empty conversation is a bad argument, not a configuration problem.
+        with pytest.raises(InvalidRequestError, match="at least one message") as raised:
             await client.chat.completions.create(model="m", messages=[])
+        assert isinstance(raised.value, ValueError)
+        assert not isinstance(raised.value, ConfigurationError)
 
 
 @pytest.mark.anyio

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import base64
+import builtins
 import mimetypes
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict, Unpack, overload
+from urllib.parse import quote
 
 import anyio
 
-from ..errors import APIError, ConfigurationError
+from ..errors import APIError, ConfigurationError, InvalidRequestError
 from ..types.chat import ChatCompletion
 from ..types.endpoints import Completion, EmbeddingList, ImagesResponse, Model, ModelList
+from ..types.models import (
+    EmbeddingModel,
+    EmbeddingModelList,
+    ImageGenerationModel,
+    ImageGenerationModelList,
+    LanguageModel,
+    LanguageModelList,
+)
+from ._deferred import DeferredCompletion, DeferredTicket
 from ._streaming import ChatStream, CompletionStream
 
 if TYPE_CHECKING:
@@ -26,6 +37,7 @@ __all__ = [
     "CompletionOptions",
     "Completions",
     "Embeddings",
+    "ImageInput",
     "Images",
     "Models",
     "Vision",
@@ -37,6 +49,15 @@ MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
 DEFAULT_VISION_MODEL = "grok-4.3"
 DEFAULT_IMAGE_MODEL = "grok-imagine-image"
+
+ImageInput: TypeAlias = str | Path | bytes | Mapping[str, Any]
+"""An image to send: an http(s) or data URL, a local path, raw bytes, or an image object
+sent as is (`{"file_id": ...}`)."""
+
+_EMPTY_MESSAGES = (
+    "messages is empty: pass at least one message, e.g. "
+    "messages=[{\"role\": \"user\", \"content\": \"Hello\"}]"
+)
 
 
 def _put(body: dict[str, Any], **fields: Any) -> None:
@@ -84,14 +105,23 @@ class ChatCompletions:
     @overload
     async def create(
         self, *, model: str, messages: Sequence[Mapping[str, Any]],
-        stream: Literal[False] = False, **options: Unpack[ChatOptions],
+        stream: Literal[False] = False, deferred: Literal[False] = False,
+        **options: Unpack[ChatOptions],
     ) -> ChatCompletion: ...
 
     @overload
     async def create(
         self, *, model: str, messages: Sequence[Mapping[str, Any]],
-        stream: Literal[True], **options: Unpack[ChatOptions],
+        stream: Literal[True], deferred: Literal[False] = False,
+        **options: Unpack[ChatOptions],
     ) -> ChatStream: ...
+
+    @overload
+    async def create(
+        self, *, model: str, messages: Sequence[Mapping[str, Any]],
+        stream: Literal[False] = False, deferred: Literal[True],
+        **options: Unpack[ChatOptions],
+    ) -> DeferredCompletion: ...
 
     async def create(
         self,
@@ -99,22 +129,40 @@ class ChatCompletions:
         model: str,
         messages: Sequence[Mapping[str, Any]],
         stream: bool = False,
+        deferred: bool = False,
         **options: Unpack[ChatOptions],
-    ) -> ChatCompletion | ChatStream:
+    ) -> ChatCompletion | ChatStream | DeferredCompletion:
         """Create a chat completion (POST `/chat/completions`).
 
         Options left out or None are not sent (see `ChatOptions`). With `stream=True` the
         result is a `ChatStream`: iterate it for chunks and `await stream.final()` for the
         assembled completion; usage is requested (`stream_options.include_usage`) unless
-        you pass `stream_options`.
+        you pass `stream_options`. With `deferred=True` (xAI) the server answers at once
+        with a request id and computes the completion in the background: the result is a
+        `DeferredCompletion`; `await handle.result()` for the completion.
+
+        Raises:
+            InvalidRequestError: `messages` is empty, or `deferred` asked for with
+                `stream` or through `extra_body`.
         """
         if not messages:
-            raise ConfigurationError("messages must hold at least one message")
+            raise InvalidRequestError(_EMPTY_MESSAGES)
         unknown = options.keys() - ChatOptions.__annotations__.keys()
         if unknown:
             raise ConfigurationError(
                 f"unknown option(s) {sorted(unknown)}; pass provider-specific fields in "
                 "extra_body={...}"
+            )
+        if deferred and stream:
+            raise InvalidRequestError(
+                "a deferred completion cannot be streamed: pass deferred=True or stream=True, "
+                "not both"
+            )
+        if (options.get("extra_body") or {}).get("deferred") is True:
+            # The answer would be a request id where a completion is expected.
+            raise InvalidRequestError(
+                "pass deferred=True to create() instead of extra_body={'deferred': True}: "
+                "it returns a DeferredCompletion to poll"
             )
         extra_body = options.pop("extra_body", None)
         extra_headers = options.pop("extra_headers", None)
@@ -138,6 +186,13 @@ class ChatCompletions:
                 "/chat/completions", body, ChatStream, timeout=timeout,
                 extra_headers=extra_headers, on_retry=on_retry,
             )
+        if deferred:
+            body["deferred"] = True
+            ticket = await self._client.request(
+                "POST", "/chat/completions", body, DeferredTicket, timeout=timeout,
+                extra_headers=extra_headers, on_retry=on_retry,
+            )
+            return DeferredCompletion(self._client, ticket.request_id)
         return await self._client.request(
             "POST", "/chat/completions", body, ChatCompletion, timeout=timeout,
             extra_headers=extra_headers, on_retry=on_retry,
@@ -148,7 +203,19 @@ class Chat:
     """`client.chat`."""
 
     def __init__(self, client: GrokClient) -> None:
+        self._client = client
         self.completions = ChatCompletions(client)
+
+    def deferred(
+        self,
+        request_id: str,
+        *,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> DeferredCompletion:
+        """The handle of a deferred completion from its saved `request_id` (no request is
+        sent until you poll); `sleep` and `clock` as for `DeferredCompletion`."""
+        return DeferredCompletion(self._client, request_id, sleep=sleep, clock=clock)
 
 
 class CompletionOptions(TypedDict, total=False):
@@ -232,6 +299,48 @@ class Models:
             raise ConfigurationError("model must be a model id such as 'grok-4.3'")
         return await self._client.request("GET", f"/models/{model}", None, Model)
 
+    # `builtins.list`: inside this class `list` is the method above.
+    async def language_models(self) -> builtins.list[LanguageModel]:
+        """The chat models with their prices and aliases (GET `/language-models`, xAI)."""
+        listing = await self._client.request("GET", "/language-models", None, LanguageModelList)
+        return listing.models
+
+    async def language_model(self, model: str) -> LanguageModel:
+        """One language model by id or alias (GET `/language-models/{id}`); `NotFoundError`
+        when the server does not know it."""
+        path = _model_path("/language-models", model)
+        return await self._client.request("GET", path, None, LanguageModel)
+
+    async def embedding_models(self) -> builtins.list[EmbeddingModel]:
+        """The embedding models (GET `/embedding-models`, xAI)."""
+        listing = await self._client.request("GET", "/embedding-models", None,
+                                             EmbeddingModelList)
+        return listing.models
+
+    async def embedding_model(self, model: str) -> EmbeddingModel:
+        """One embedding model (GET `/embedding-models/{id}`); `NotFoundError` when unknown."""
+        path = _model_path("/embedding-models", model)
+        return await self._client.request("GET", path, None, EmbeddingModel)
+
+    async def image_models(self) -> builtins.list[ImageGenerationModel]:
+        """The image generation models (GET `/image-generation-models`, xAI)."""
+        listing = await self._client.request("GET", "/image-generation-models", None,
+                                             ImageGenerationModelList)
+        return listing.models
+
+    async def image_model(self, model: str) -> ImageGenerationModel:
+        """One image generation model (GET `/image-generation-models/{id}`); `NotFoundError`
+        when unknown."""
+        path = _model_path("/image-generation-models", model)
+        return await self._client.request("GET", path, None, ImageGenerationModel)
+
+
+def _model_path(route: str, model: str) -> str:
+    if not isinstance(model, str) or not model.strip():
+        raise ConfigurationError("model must be a model id such as 'grok-4.3'")
+    # Quoted whole: an id is one path segment, never a way to another route.
+    return f"{route}/{quote(model.strip(), safe='')}"
+
 
 class Embeddings:
     """`client.embeddings`."""
@@ -282,17 +391,76 @@ class Images:
 
         xAI rejects OpenAI's `size` and `style`; use `aspect_ratio` and `resolution`.
         """
-        if not prompt.strip():
-            raise ConfigurationError("prompt must not be empty")
-        if n is not None and not 1 <= n <= 10:
-            raise ConfigurationError(f"n must be between 1 and 10, got {n}")
-        body: dict[str, Any] = {"prompt": prompt, "model": self._client.provider.model_id(model)}
+        body = self._body(prompt, model, n)
         _put(body, n=n, response_format=response_format, aspect_ratio=aspect_ratio,
              resolution=resolution, user=user)
         if extra_body:
             body.update(extra_body)
         return await self._client.request("POST", "/images/generations", body, ImagesResponse,
                                           timeout=timeout)
+
+    async def edit(
+        self,
+        *,
+        prompt: str,
+        image: ImageInput | None = None,
+        images: Sequence[ImageInput] | None = None,
+        model: str = DEFAULT_IMAGE_MODEL,
+        n: int | None = None,
+        response_format: Literal["url", "b64_json"] | None = None,
+        aspect_ratio: str | None = None,
+        resolution: Literal["1k", "2k"] | None = None,
+        user: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> ImagesResponse:
+        """Edit an image, or compose several, as `prompt` says (POST `/images/edits`).
+
+        Give `image` (one source) or `images` (several, named `<IMAGE_0>`, `<IMAGE_1>`... in
+        the prompt), each an http(s) or data URL, a local path, bytes, or an image object
+        sent as is (`{"file_id": ...}`); files and bytes go as data URLs. xAI takes JSON
+        here, not the multipart form of OpenAI's `images.edit()`. Other options as for
+        `generate`.
+
+        Raises:
+            InvalidRequestError: Neither `image` nor `images`, both, or an empty `images`.
+        """
+        if (image is None) == (images is None):
+            raise InvalidRequestError(
+                "images.edit() needs the picture to edit: pass image=<URL, path or bytes> for "
+                "one, or images=[...] for several (not both)"
+            )
+        if images is not None and (isinstance(images, str | bytes) or not images):
+            raise InvalidRequestError(
+                "images must be a non-empty list of images, e.g. images=['a.png', 'b.png']; "
+                "for a single image pass image=..."
+            )
+        body = self._body(prompt, model, n)
+        if image is not None:
+            body["image"] = await _image_object(image)
+        else:
+            assert images is not None  # narrowed by the checks above
+            body["images"] = [await _image_object(item) for item in images]
+        _put(body, n=n, response_format=response_format, aspect_ratio=aspect_ratio,
+             resolution=resolution, user=user)
+        if extra_body:
+            body.update(extra_body)
+        return await self._client.request("POST", "/images/edits", body, ImagesResponse,
+                                          timeout=timeout)
+
+    def _body(self, prompt: str, model: str, n: int | None) -> dict[str, Any]:
+        if not prompt.strip():
+            raise ConfigurationError("prompt must not be empty")
+        if n is not None and not 1 <= n <= 10:
+            raise ConfigurationError(f"n must be between 1 and 10, got {n}")
+        return {"prompt": prompt, "model": self._client.provider.model_id(model)}
+
+
+async def _image_object(image: ImageInput) -> dict[str, Any]:
+    """The `{"url": ...}` object an image goes in; an object given is sent as it is."""
+    if isinstance(image, Mapping):
+        return dict(image)
+    return {"url": await image_url(image)}
 
 
 class Vision:

@@ -6,6 +6,11 @@ generator. It answers xAI's real paths (`/v1/chat/completions`, `/v1/completions
 product's own names for them (`/v1/images/generate`, `/v1/tokenize`, `/v1/vision/analyze`,
 `/v1/health`), plus `GET /v1/images/{id}.png` for images generated with
 `response_format: "url"`. Errors are xAI's flat `{"code", "error"}` bodies with xAI's statuses.
+Also the model catalog (`/v1/language-models`, `/v1/embedding-models`,
+`/v1/image-generation-models`, each `[/{id}]`, in `_catalog`), deferred chat completions
+(`GET /v1/chat/deferred-completion/{id}`, in `_deferred`) and `POST /v1/images/edits`.
+The Responses API (`/v1/responses`, its stored `{id}` and `{id}/input_items`, and
+`/v1/responses/compact`) is `_responses`, on the same policy.
 
 What the assistant says comes from the policy (`SimulatedModel` unless one is given); how it
 is written (ids, chunking, usage, cost) is this module's job. An exception raised by the policy
@@ -25,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ._catalog import CATALOG_ROUTES, SimCatalog, catalog_item
 from ._chat import (
     Answer,
     Meta,
@@ -36,7 +42,9 @@ from ._chat import (
     text_completion_events,
     usage,
 )
+from ._deferred import DEFERRED_PREFIX, SimDeferred, deferred_requested
 from ._ratelimit import SimRateLimits
+from ._responses import SimResponses
 from ._validate import (
     CHAT_FIELDS,
     COMPLETION_FIELDS,
@@ -200,6 +208,14 @@ class SimCore:
             "/v1/tokenize": {"POST": self._tokenize},
             "/v1/health": {"GET": self._health},
         }
+        self._catalog = SimCatalog(self.models, self._unknown_model)
+        self._deferred = SimDeferred(self._uuid, self._clock)
+        self._routes["/v1/images/edits"] = {"POST": self._edit_images}
+        for catalog_path, kind in CATALOG_ROUTES.items():
+            self._routes[catalog_path] = {"GET": self._catalog.lister(kind)}
+        self.responses = SimResponses(self)
+        self._routes["/v1/responses"] = {"POST": self.responses.create}
+        self._routes["/v1/responses/compact"] = {"POST": self.responses.compact}
 
     # ------------------------------------------------------------------------ entry point
 
@@ -273,6 +289,16 @@ class SimCore:
             return {"GET": self._get_model}, path[len("/v1/models/") :]
         if path.startswith("/v1/images/") and path.endswith(".png"):
             return {"GET": self._download_image}, path[len("/v1/images/") : -len(".png")]
+        item = catalog_item(path)
+        if item is not None:
+            kind, name = item
+            return {"GET": lambda _: self._catalog.get_model(kind, name)}, name
+        if path.startswith(DEFERRED_PREFIX) and len(path) > len(DEFERRED_PREFIX):
+            return {"GET": lambda r: self._deferred.poll(r.param)}, path[len(DEFERRED_PREFIX) :]
+        if path.startswith("/v1/responses/"):
+            found = self.responses.route(path[len("/v1/responses/") :])
+            if found is not None:
+                return found
         raise ApiError(404, _ROUTE_NOT_FOUND, Code.NOT_FOUND)
 
     def _authenticate(self, headers: Mapping[str, str]) -> None:
@@ -358,6 +384,7 @@ class SimCore:
         check_fields(body, request.raw, CHAT_FIELDS, ("model", "messages"))
         model = self._model(body["model"], "chat")
         check_chat_request(body, request.raw, model)
+        deferred = deferred_requested(body, request.raw)
         text_tokens, image_tokens = prompt_usage(body["messages"], body.get("tools"))
         check_context_window(model, text_tokens + image_tokens)
         reply = self.policy(body)
@@ -377,9 +404,10 @@ class SimCore:
             include = bool((body.get("stream_options") or {}).get("include_usage"))
             events = chat_events(meta, answers, usage_ if include else None)
             return SimResponse(200, dict(_SSE_HEADERS), events=events)
-        return SimResponse(
+        response = SimResponse(
             200, {"content-type": "application/json"}, chat_body(meta, answers, usage_)
         )
+        return self._deferred.defer(response) if deferred else response
 
     def _completions(self, request: _Request) -> SimResponse:
         body = request.json()
@@ -524,6 +552,31 @@ class SimCore:
             )
         ticks = round(n * model.image_price * 10_000_000_000)
         return json_response({"data": data, "usage": {"cost_in_usd_ticks": ticks}})
+
+    def _edit_images(self, request: _Request) -> SimResponse:
+        """`POST /v1/images/edits`: JSON with `image: {url}` or `images: [{url}, ...]` (at
+        most three), otherwise as generation, which draws the result."""
+        body = request.json()
+        image, images = body.pop("image", None), body.pop("images", None)
+        if (image is None) == (images is None):
+            raise ApiError(400, "Provide exactly one of `image` or `images`.")
+        sources = [image] if image is not None else images
+        if not isinstance(sources, list) or not 1 <= len(sources) <= 3:
+            raise ApiError(400, "images must hold between 1 and 3 images.")
+        for source in sources:
+            url = source.get("url") if isinstance(source, dict) else None
+            if not isinstance(url, str) or not url:
+                raise deserialize_error(request.raw, "image: missing field `url`")
+            if "error" in (info := inspect_image(self._load_image(url))):
+                raise ApiError(400, f"Unsupported image: {info['error']}.")
+        raw = json.dumps(body).encode()
+        response = self._generate_images(_Request(request.headers, raw, request.fault, ""))
+        # xAI bills an edit's source images as well as the images it makes.
+        model = self._model(body.get("model") or _DEFAULT_IMAGE_MODEL, "image")
+        answer = response.json()
+        answer["usage"]["cost_in_usd_ticks"] += round(
+            len(sources) * model.image_price * 10_000_000_000)
+        return json_response(answer)
 
     @staticmethod
     def _image_size(ratio: str) -> tuple[int, int]:
