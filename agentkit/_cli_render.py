@@ -19,7 +19,14 @@ from typing import Any, TextIO
 
 import pydantic_core
 
-from .events import AgentEvent, PartialOutput, TextDelta, ToolCallFinished, ToolCallStarted
+from .events import (
+    AgentEvent,
+    PartialOutput,
+    ServerToolCalled,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+)
 from .usage import RunUsage
 
 __all__ = ["LiveView", "is_tty", "plural", "render_json", "render_output", "terminal_size",
@@ -37,7 +44,11 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
 def usage_line(usage: RunUsage) -> str:
     """What a run consumed, in one bracketed line."""
     cost = f", ${usage.cost_usd:.6f}" if usage.cost_usd is not None else ""
-    return (f"[{plural(usage.requests, 'request')}, {plural(usage.tool_calls, 'tool call')}, "
+    if cost and usage.cost_source == "prices":
+        cost += " at listed prices"
+    server = (f" + {plural(usage.server_tool_calls, 'server tool call')}"
+              if usage.server_tool_calls else "")
+    return (f"[{plural(usage.requests, 'request')}, {plural(usage.tool_calls, 'tool call')}{server}, "
             f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion + "
             f"{usage.reasoning_tokens} reasoning tokens{cost}]")
 
@@ -215,6 +226,15 @@ class LiveView:
                 mark = "x" if event.error else "<-"
                 print(f"{mark} {_printable(event.name)}: {_short(event.error or event.result)}",
                       file=self.err)
+            self.err.flush()
+        elif isinstance(event, ServerToolCalled):
+            if not self.show_tools:
+                return
+            self._make_room()
+            call = event.call
+            status = f" [{call.status}]" if call.status and call.status != "completed" else ""
+            print(f"~> {_printable(call.type)} on the server: {_short(call.detail or '')}{status}",
+                  file=self.err)
             self.err.flush()
         elif isinstance(event, TextDelta) and self.stream and not self.structured and event.text:
             self.out.write(event.text)

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._model import ClientModel, RetryHook
+from ._responses_input import to_input_items
+from ._responses_model import ResponsesModel, responses_usage
 from ._spec import RunSpec
 from .context import RunContext
 from .errors import APIError, BadRequestError, ContextWindowExceeded
@@ -122,17 +124,39 @@ class RequestFitter:
         tokens = await count(messages)
         if tokens <= limit:
             return messages
+        compact = self._compact if isinstance(self.spec.model, ResponsesModel) else None
         overflow = Overflow(messages, tools, tokens, limit, window, memo, count,
-                            lambda part, words: self._summarize(part, words, limit))
+                            lambda part, words: self._summarize(part, words, limit), compact)
         return await policy.fit(overflow)
 
     async def _tokenize(self, messages: Sequence[Message], tools: Sequence[Any]) -> int | None:
         model = self.spec.model
-        if not isinstance(model, ClientModel):
+        if not isinstance(model, ClientModel | ResponsesModel):
             return None  # a scripted or custom model: the estimate stands
         text = json.dumps({"messages": list(messages), "tools": list(tools)}, ensure_ascii=False)
         response = await model.client.tokenize(text=text, model=self.spec.model_name)
         return len(response.token_ids)
+
+    async def _compact(self, messages: Sequence[Message]) -> tuple[list[dict[str, Any]], int]:
+        model = self.spec.model
+        assert isinstance(model, ResponsesModel)
+        compacted = await model.client.responses.compact(
+            model=self.spec.model_name, input=to_input_items(messages)
+        )
+        usage = responses_usage(compacted.usage)
+        self.usage.add_response(usage)
+        items = [item.model_dump(exclude_none=True) for item in compacted.output]
+        if not items:
+            raise ContextWindowExceeded(
+                "the server compacted the earlier conversation into nothing, so the request "
+                "cannot be made to fit; use Summarize() or DropOldest() instead",
+                tokens=0, window=0,
+            )
+        # The tokens the compaction comes to: what the server generated, else a guess from
+        # the size of what it compacted (a tenth: compaction keeps the gist).
+        size = usage.completion_tokens if usage is not None and usage.completion_tokens else (
+            estimate_tokens(messages) // 10)
+        return items, size
 
     async def _summarize(self, messages: Sequence[Message], max_words: int, limit: int) -> str:
         request_messages = summary_request(

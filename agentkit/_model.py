@@ -7,10 +7,12 @@ The loop sends a request dict and gets a `ChatCompletion`, or a `StreamedRespons
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import APIError
+from .pricing import Pricer
 from .types.chat import ChatCompletion, ChatCompletionChunk
 
 if TYPE_CHECKING:
@@ -60,6 +62,8 @@ class ClientModel:
 
     def __init__(self, client: GrokClient) -> None:
         self.client = client
+        self.pricer = Pricer(client.price_catalog)
+        """Prices a response the server did not price (the loop asks it)."""
         # Typed loosely: the request dict is spread into create()'s keyword options.
         self._create: Callable[..., Awaitable[Any]] = client.chat.completions.create
 
@@ -70,14 +74,40 @@ class ClientModel:
         completion: ChatCompletion = await self._create(**request, on_retry=on_retry)
         return completion
 
-    @asynccontextmanager
-    async def stream(
+    def stream(
         self, request: Mapping[str, Any], *, on_retry: RetryHook | None = None
-    ) -> AsyncIterator[StreamedResponse]:
+    ) -> AbstractAsyncContextManager[StreamedResponse]:
         """Send the request with `stream=True`; the `ChatStream` is closed on exit."""
-        stream = await self._create(**request, stream=True, on_retry=on_retry)
-        async with stream:
-            yield stream
+        return _OpenedStream(self._create, request, on_retry)
 
     def __repr__(self) -> str:
         return f"ClientModel({self.client!r})"
+
+
+class _OpenedStream:
+    """`ClientModel.stream`'s context: the request goes out on entry, the stream is closed on
+    exit. (What `@asynccontextmanager` would do, without an async generator per request.)"""
+
+    __slots__ = ("_create", "_on_retry", "_request", "_stream")
+
+    def __init__(
+        self, create: Callable[..., Awaitable[Any]], request: Mapping[str, Any],
+        on_retry: RetryHook | None,
+    ) -> None:
+        self._create = create
+        self._request = request
+        self._on_retry = on_retry
+        self._stream: Any = None
+
+    async def __aenter__(self) -> StreamedResponse:
+        self._stream = await self._create(**self._request, stream=True, on_retry=self._on_retry)
+        stream: StreamedResponse = self._stream
+        return stream
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stream.aclose()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pydantic_core
 
+from .citations import Citation, ServerToolUse, citations_of, server_tool_calls_of
 from .errors import UserError
 from .usage import RunUsage
 
@@ -82,6 +83,17 @@ class RunResult(Generic[OutputT]):
     def paused(self) -> bool:
         """Whether the run stopped for calls that wait for a decision (see `interruptions`)."""
         return bool(self.interruptions)
+
+    @property
+    def citations(self) -> list[Citation]:
+        """The sources the answers cite (server-side search on the Responses API, or xAI's
+        chat `citations`), each URL once, in order."""
+        return citations_of(self.state.context)
+
+    @property
+    def server_tool_calls(self) -> list[ServerToolUse]:
+        """The tools the server ran itself during the run (searches, code), in order."""
+        return server_tool_calls_of(self.state.context)
 
     def new_messages(self) -> list[dict[str, Any]]:
         """The messages this run added: everything after the `message_history` it was given."""

@@ -17,9 +17,10 @@ from __future__ import annotations
 import inspect
 import logging
 import re
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import replace
+from functools import partial
 from typing import Any, Generic, TypeVar, cast
 
 import anyio
@@ -30,6 +31,7 @@ from ._model import ChatModel, ClientModel, StreamedResponse
 from ._model import RetryHook as RetryHook  # importable from here, as before the split
 from ._result import RunResult
 from ._spec import Emit, OutputValidator, RunSpec
+from .citations import note_server_side
 from .context import RunContext
 from .errors import (
     AgentRunError,
@@ -45,7 +47,7 @@ from .errors import (
     UsageLimitExceeded,
     UserError,
 )
-from .events import AgentHandoff, PartialOutput, ReasoningDelta, TextDelta
+from .events import AgentHandoff, PartialOutput, ReasoningDelta, ServerToolCalled, TextDelta
 from .guardrails import GuardrailResult, InputGuardrail, OutputGuardrail, prompt_text
 from .hooks import HookSet, RunInfo
 from .output import OutputInvalid, next_mode
@@ -128,6 +130,15 @@ class AgentRun(ToolTurn, Generic[OutputT]):
         self.hooks = hooks
         self.cleanup: AsyncExitStack | None = None  # what the run opened (tool sources)
         self._fitter = RequestFitter(spec, state, ctx, state.usage, self._count_retry)
+        # The Responses adapter keeps its chain in the run state; other models take no context.
+        self._complete: Callable[..., Awaitable[ChatCompletion]] = spec.model.complete
+        self._open_stream: Callable[..., AbstractAsyncContextManager[StreamedResponse]] = (
+            spec.model.stream
+        )
+        if spec.takes_run_context:
+            model: Any = spec.model  # it declared takes_run_context: its methods take context=
+            self._complete = partial(model.complete, context=state.context)
+            self._open_stream = partial(model.stream, context=state.context)
         self.info: RunInfo | None = None
         if hooks is not None:
             self.info = RunInfo(
@@ -437,6 +448,8 @@ class AgentRun(ToolTurn, Generic[OutputT]):
             )
         elif caps.output_mode == "prompted":
             self._add_output_prompt()
+        if spec.server_tools:
+            tools = [*tools, *spec.server_tools]
         if tools:
             request["tools"] = tools
         for name in caps.dropped:
@@ -501,7 +514,7 @@ class AgentRun(ToolTurn, Generic[OutputT]):
                 if spec.input_guardrails and self.state.turns == 1:
                     completion = await self._guarded_send(request)
                 elif self.emit is None:
-                    completion = await spec.model.complete(request, on_retry=self._count_retry)
+                    completion = await self._complete(request, on_retry=self._count_retry)
                 else:
                     completion = await self._stream_turn(request, self.emit)
             except APIError as error:
@@ -539,6 +552,13 @@ class AgentRun(ToolTurn, Generic[OutputT]):
                         await hooks.call("on_model_response", self.info, request, None, error)
                 raise
             self.usage.add_response(completion.usage)
+            usage = completion.usage
+            if usage is not None and spec.pricer is not None and usage.cost_usd is None:
+                cost = await spec.pricer(spec.model_name, usage)
+                if cost is not None:
+                    self.usage.add_cost(float(cost.usd), cost.source)
+            if completion.__pydantic_extra__:
+                note_server_side(completion.__pydantic_extra__, self.state.context, self.usage)
             if hooks is not None:
                 await hooks.call("on_model_response", self.info, request, completion, None)
             return completion
@@ -557,7 +577,7 @@ class AgentRun(ToolTurn, Generic[OutputT]):
                 try:
                     if self.emit is None:
                         outcome.append(
-                            await spec.model.complete(request, on_retry=self._count_retry)
+                            await self._complete(request, on_retry=self._count_retry)
                         )
                     else:
                         outcome.append(await self._stream_turn(request, self.emit))
@@ -625,20 +645,28 @@ class AgentRun(ToolTurn, Generic[OutputT]):
         final_index: int | None = None
         final_args: list[str] = []
         last_data: Any = None
-        async with self.spec.model.stream(request, on_retry=self._count_retry) as response:
+        async with self._open_stream(request, on_retry=self._count_retry) as response:
             async for chunk in response:
+                if not chunk.choices and chunk.__pydantic_extra__:
+                    call = chunk.__pydantic_extra__.get("server_tool_call")
+                    if call is not None:
+                        await emit(ServerToolCalled.of(call))
                 for choice in chunk.choices:
                     if choice.index != 0:
                         continue
                     delta = choice.delta
-                    reasoning = delta.reasoning_text
-                    if reasoning:
-                        await emit(ReasoningDelta(reasoning))
+                    # `reasoning_text` reads `reasoning_content` or an extra field; most
+                    # deltas have neither and are not worth the property's call.
+                    if delta.reasoning_content or delta.__pydantic_extra__:
+                        reasoning = delta.reasoning_text
+                        if reasoning:
+                            await emit(ReasoningDelta(reasoning))
                     fresh = False
-                    if delta.content:
-                        await emit(TextDelta(delta.content))
+                    content = delta.content
+                    if content:
+                        await emit(TextDelta(content))
                         if partial_text:
-                            text.append(delta.content)
+                            text.append(content)
                             fresh = True
                     if mode == "tool" and delta.tool_calls:
                         for call in delta.tool_calls:

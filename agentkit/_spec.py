@@ -14,8 +14,10 @@ from .events import AgentEvent
 from .guardrails import InputGuardrail, OutputGuardrail
 from .history import ContextPolicy, HistoryProcessor
 from .output import OutputSpec
+from .pricing import Cost
 from .state import Capabilities
 from .tool import Tool
+from .types.usage import Usage
 from .usage import UsageLimits
 
 __all__ = ["Emit", "HandoffRoute", "OutputValidator", "RunSpec"]
@@ -103,6 +105,10 @@ class RunSpec:
         history_processors: What to send of the conversation, applied before each request.
         context_policy: What to do with a request over the model's context window.
         windows: Context windows servers reported, by model id (the agent's, shared).
+        server_tools: Server-side tool entries (Responses `tools[]`) sent beside the functions.
+        pricer: Prices a response the server did not (from the client's price catalog).
+        takes_run_context: The model keeps per-run data in `RunState.context` (the Responses
+            adapter's chain), so the loop passes it `context=`.
     """
 
     model_name: str
@@ -133,3 +139,6 @@ class RunSpec:
     history_processors: tuple[HistoryProcessor, ...] = ()
     context_policy: ContextPolicy | None = None
     windows: dict[str, int] = field(default_factory=dict)
+    server_tools: tuple[dict[str, Any], ...] = ()
+    pricer: Callable[[str, Usage], Awaitable[Cost | None]] | None = None
+    takes_run_context: bool = False

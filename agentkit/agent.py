@@ -27,7 +27,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, Self, TypedDict, TypeVar, Unpack, cast, overload
+from typing import Any, Generic, Literal, Self, TypedDict, TypeVar, Unpack, cast, overload
 
 import anyio
 import pydantic_core
@@ -35,6 +35,7 @@ import pydantic_core
 from ._call import Prompt, RunCall, RunOptions, record
 from ._iter import AgentIter
 from ._model import ChatModel, ClientModel
+from ._responses_model import ResponsesModel
 from ._result import RunResult
 from ._run import AgentRun, Capabilities, Emit, OutputValidator, RunSpec
 from ._spec import HandoffRoute
@@ -44,11 +45,12 @@ from .context import RunContext
 from .errors import AgentRunError, APIError, ConfigurationError, RunStateError, UserError
 from .guardrails import InputGuardrail, OutputGuardrail, as_guardrails
 from .handoffs import as_handoffs
-from .history import ContextPolicy, HistoryProcessor
+from .history import Compact, ContextPolicy, HistoryProcessor
 from .hooks import HookSet, RunHooks
 from .output import OutputMode, OutputSpec, resolve_mode
 from .profiles import ModelProfile, profile_for
 from .prompts import PromptTemplate, template_variables
+from .server_tools import ServerTool
 from .state import RunState
 from .tool import Tool, Toolset, ToolSource, split_sources
 from .usage import RunUsage, UsageLimits
@@ -252,6 +254,7 @@ class Agent(Generic[DepsT, OutputT]):
         handoffs: Sequence[Any] = (),
         history_processors: Sequence[HistoryProcessor] = (),
         context: ContextPolicy | None = None,
+        api: Literal["chat", "responses"] = "chat",
     ) -> None:
         if not isinstance(model, str) or not model.strip():
             raise ConfigurationError(f"model must be a model id such as 'grok-4', got {model!r}")
@@ -274,6 +277,18 @@ class Agent(Generic[DepsT, OutputT]):
             raise ConfigurationError(
                 f"model_settings may not set {', '.join(reserved)}: the agent sends those itself"
             )
+        if api not in ("chat", "responses"):
+            raise ConfigurationError(
+                f"api must be 'chat' (/v1/chat/completions) or 'responses' (/v1/responses), "
+                f"got {api!r}"
+            )
+        server_tools, tools = split_server_tools(tools)
+        if server_tools and api != "responses":
+            names = ", ".join(type(t).__name__ for t in server_tools)
+            raise ConfigurationError(
+                f"{names} run on the server through the Responses API: "
+                "Agent(..., api='responses')"
+            )
         if client is not None and not isinstance(client, GrokClient) and not _is_model(client):
             raise ConfigurationError(
                 f"client must be a GrokClient or a ChatModel (with complete() and stream()), "
@@ -290,6 +305,9 @@ class Agent(Generic[DepsT, OutputT]):
         """The type of `result.output`."""
         self.profile: ModelProfile = profile_for(model)
         """What the model is known to accept."""
+        self.api = api
+        """The API requests go to: `"chat"` or `"responses"`."""
+        self._server_tools = tuple(server_tools)
         sources, static = split_sources(tools)
         self._sources: tuple[ToolSource, ...] = tuple(sources)
         self._toolset = Toolset(static)
@@ -319,6 +337,11 @@ class Agent(Generic[DepsT, OutputT]):
             raise ConfigurationError(
                 "context must be a policy from agentkit.history (DropOldest(), Summarize(), "
                 f"RaiseOnOverflow()), got {context!r}"
+            )
+        if isinstance(context, Compact) and api != "responses":
+            raise ConfigurationError(
+                "Compact() compacts through /v1/responses/compact: Agent(..., api='responses'), "
+                "or context=Summarize() on chat completions"
             )
         self._history_processors = tuple(history_processors)
         self._context = context
@@ -832,11 +855,22 @@ class Agent(Generic[DepsT, OutputT]):
                     f"model_settings may not set {', '.join(reserved)}: the agent sends those itself"
                 )
         toolset = self._toolset
+        server_tools = self._server_tools
         if call.tools is not None:
-            _, static = split_sources(call.tools)  # _start fetched the sources' tools already
+            given_server, given = split_server_tools(call.tools)
+            if given_server and self.api != "responses":
+                raise ConfigurationError(
+                    f"{type(given_server[0]).__name__} runs on the server through the "
+                    "Responses API: Agent(..., api='responses')"
+                )
+            _, static = split_sources(given)  # _start fetched the sources' tools already
             toolset = Toolset(static if call.replace_tools else [self._toolset, Toolset(static)])
+            server_tools = (
+                tuple(given_server) if call.replace_tools else (*server_tools, *given_server)
+            )
         elif call.replace_tools:
             toolset = Toolset(())
+            server_tools = ()
         output = self._output if call.output_type is None else self._output_spec(call.output_type)
         if output.tool_name in toolset:
             raise ConfigurationError(
@@ -849,7 +883,7 @@ class Agent(Generic[DepsT, OutputT]):
             settings,
             max_turns=call.max_turns if call.max_turns is not None else self._max_turns,
             usage_limits=call.usage_limits if call.usage_limits is not None else self._usage_limits,
-            model=via,
+            model=via, server_tools=server_tools,
         )
 
     def _output_spec(self, output_type: Any) -> OutputSpec[Any]:
@@ -895,8 +929,11 @@ class Agent(Generic[DepsT, OutputT]):
         max_turns: int,
         usage_limits: UsageLimits | None,
         model: ChatModel | None = None,
+        server_tools: Sequence[ServerTool] | None = None,
     ) -> RunSpec:
         model = model or self._resolve_model()
+        if server_tools is None:
+            server_tools = self._server_tools
         target = profile.schema_target
         # A tool asks for strict mode; only a model whose profile takes it gets it (Grok
         # answers 400 to `strict`, so there it is always left out).
@@ -943,6 +980,9 @@ class Agent(Generic[DepsT, OutputT]):
             history_processors=self._history_processors,
             context_policy=self._context,
             windows=self._windows,
+            server_tools=tuple(tool.to_wire() for tool in server_tools),
+            takes_run_context=getattr(model, "takes_run_context", False) is True,
+            pricer=getattr(model, "pricer", None),
             handoffs={
                 route.tool_name: HandoffRoute(
                     route.tool_name, route.agent.name or "", route.agent._take_over,
@@ -964,12 +1004,15 @@ class Agent(Generic[DepsT, OutputT]):
                     self._notice_shown = True
                     print(SIMULATED_NOTICE, file=sys.stderr)
                 self._owned_client = GrokClient.simulated()
-            self._model = ClientModel(self._owned_client)
+            self._model = self._adapter(self._owned_client)
         elif isinstance(client, GrokClient):
-            self._model = ClientModel(client)
+            self._model = self._adapter(client)
         else:
             self._model = client
         return self._model
+
+    def _adapter(self, client: GrokClient) -> ChatModel:
+        return ResponsesModel(client) if self.api == "responses" else ClientModel(client)
 
     async def _close_owned_client(self) -> None:
         owned, self._owned_client = self._owned_client, None
@@ -1063,3 +1106,13 @@ def _takes_argument(function: Callable[..., Any]) -> bool:
     except (TypeError, ValueError):
         return False
 
+
+def split_server_tools(
+    items: Iterable[Any],
+) -> tuple[list[ServerTool], list[Any]]:
+    """`items` as (server-side tool declarations, everything else), each in order."""
+    server: list[ServerTool] = []
+    rest: list[Any] = []
+    for item in items:
+        (server if isinstance(item, ServerTool) else rest).append(item)
+    return server, rest

@@ -17,12 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeAlias, TypeVar
 
+from .citations import ServerToolUse
+
 __all__ = [
     "AgentEvent",
     "AgentHandoff",
     "FinalResult",
     "PartialOutput",
     "ReasoningDelta",
+    "ServerToolCalled",
     "TextDelta",
     "ToolCallFinished",
     "ToolCallStarted",
@@ -146,11 +149,30 @@ class AgentHandoff:
     kind: Literal["handoff"] = field(default="handoff", init=False)
 
 
+@dataclass(frozen=True, slots=True)
+class ServerToolCalled:
+    """The server ran one of its own tools (a web or X search, code...) on the Responses API.
+
+    Attributes:
+        call: What it ran: `call.type`, `call.detail` (the query or code), `call.status`.
+        kind: Always `"server_tool_call"`.
+    """
+
+    call: ServerToolUse
+    kind: Literal["server_tool_call"] = field(default="server_tool_call", init=False)
+
+    @classmethod
+    def of(cls, data: Any) -> ServerToolCalled:
+        """From the plain data the model adapter sends along the stream."""
+        return cls(ServerToolUse.of(data))
+
+
 AgentEvent: TypeAlias = (
     TextDelta
     | ReasoningDelta
     | ToolCallStarted
     | ToolCallFinished
+    | ServerToolCalled
     | AgentHandoff
     | PartialOutput[Any]
     | FinalResult[Any]

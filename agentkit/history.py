@@ -6,6 +6,7 @@ from agentkit import Agent
 from agentkit.history import DropOldest, Summarize
 
 agent = Agent("grok-4.3", context=DropOldest())            # or Summarize(), RaiseOnOverflow()
+agent = Agent("grok-4.3", api="responses", context=Compact())
 agent = Agent("grok-4.3", history_processors=[keep_last_20])  # (messages) or (ctx, messages)
 ```
 
@@ -22,6 +23,8 @@ tokenizer (`POST /v1/tokenize-text`) for the exact figure. When the request does
   never the last user message or what followed it; a note tells the model what was left out.
 - `Summarize` replaces the oldest turns by a summary the model writes (one extra request, kept
   in the run state and reused until the conversation outgrows it again).
+- `Compact` (Responses API) has the server compact the oldest turns (`/v1/responses/compact`)
+  into opaque items sent in their place, kept in the run state and reused like a summary.
 - `RaiseOnOverflow` raises `ContextWindowExceeded` before sending, with the run's state.
 
 Whatever the policy, a server that answers that the prompt is too long (xAI's 400) teaches the
@@ -48,6 +51,8 @@ if TYPE_CHECKING:
     from .context import RunContext
 
 __all__ = [
+    "COMPACTION_ROLE",
+    "Compact",
     "ContextPolicy",
     "DropOldest",
     "HistoryProcessor",
@@ -55,6 +60,7 @@ __all__ = [
     "RaiseOnOverflow",
     "Summarize",
     "apply_processors",
+    "compaction_message",
     "estimate_tokens",
     "parse_overflow",
     "summary_request",
@@ -85,10 +91,16 @@ Write only the summary."""
 
 def estimate_tokens(messages: Sequence[Message], tools: Sequence[Any] = ()) -> int:
     """A fast local estimate of a prompt's tokens, on the generous side."""
+    known = 0
+    if any(m.get("role") == COMPACTION_ROLE for m in messages):
+        # Compaction items are opaque blobs: their bytes say nothing of what the model reads;
+        # the server said how many tokens they stand for.
+        known = sum(int(m.get("tokens") or 0) for m in messages if m.get("role") == COMPACTION_ROLE)
+        messages = [m for m in messages if m.get("role") != COMPACTION_ROLE]
     size = len(json.dumps(messages, ensure_ascii=False, separators=(",", ":")).encode())
     if tools:
         size += len(json.dumps(list(tools), separators=(",", ":")).encode())
-    return math.ceil(size / _BYTES_PER_TOKEN) + _PER_MESSAGE_TOKENS * len(messages)
+    return known + math.ceil(size / _BYTES_PER_TOKEN) + _PER_MESSAGE_TOKENS * len(messages)
 
 
 def parse_overflow(message: str) -> tuple[int, int] | None:
@@ -125,6 +137,8 @@ class Overflow:
         memo: The policy's own notes in the run state (kept across turns and resumes).
         count: Counts the tokens of other messages, the same way.
         summarize: Asks the model for a summary of messages, in at most so many words.
+        compact: Has the server compact messages (`/v1/responses/compact`) into opaque items,
+            with the tokens they stand for; None when the model is not on the Responses API.
     """
 
     messages: list[Message]
@@ -135,6 +149,7 @@ class Overflow:
     memo: dict[str, Any]
     count: Callable[[Sequence[Message]], Awaitable[int]]
     summarize: Callable[[Sequence[Message], int], Awaitable[str]]
+    compact: Callable[[Sequence[Message]], Awaitable[tuple[list[dict[str, Any]], int]]] | None = None
 
 
 @dataclass
@@ -265,6 +280,73 @@ class Summarize(ContextPolicy):
             "last message or the tool results",
             tokens=tokens, window=overflow.window,
         )
+
+
+@dataclass
+class Compact(ContextPolicy):
+    """Have the server compact the oldest turns (`POST /v1/responses/compact`): what it gives
+    back stands in for them, opaque to us, readable by the model. Responses API only
+    (`Agent(..., api="responses")`).
+
+    Attributes:
+        keep_fraction: The share of the limit the newest turns may keep, left as they are.
+    """
+
+    keep_fraction: float = 0.5
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0 < self.keep_fraction < 1:
+            raise ConfigurationError(f"keep_fraction must be between 0 and 1, not {self.keep_fraction!r}")
+
+    async def fit(self, overflow: Overflow) -> list[Message]:
+        if overflow.compact is None:
+            raise ContextWindowExceeded(
+                "Compact() needs the Responses API: Agent(..., api='responses'); on chat "
+                "completions use Summarize() or DropOldest()",
+                tokens=overflow.tokens, window=overflow.window,
+            )
+        system, groups = turns(overflow.messages)
+        protected = _last_user_turn(groups)
+        memo = overflow.memo
+        covered = memo.get("covers", 0)
+        if covered and covered <= protected and memo.get("digest") == _digest(groups[:covered]):
+            stand_in = compaction_message(memo["items"], memo["tokens"])
+            candidate = [*system, stand_in, *_flatten(groups[covered:])]
+            if await overflow.count(candidate) <= overflow.limit:
+                return candidate
+        budget = int(overflow.limit * self.keep_fraction)
+        keep_from = protected
+        while keep_from > 0 and await overflow.count(
+                [*system, *_flatten(groups[keep_from - 1:])]) <= budget:
+            keep_from -= 1
+        keep_from = keep_from or min(1, protected)
+        if keep_from == 0:
+            return await DropOldest(self.window, self.reserve, self.count).fit(overflow)
+        items, size = await overflow.compact([*system, *_flatten(groups[:keep_from])])
+        memo.update({"covers": keep_from, "digest": _digest(groups[:keep_from]), "items": items,
+                     "tokens": size})
+        candidate = [*system, compaction_message(items, size), *_flatten(groups[keep_from:])]
+        tokens = await overflow.count(candidate)
+        if tokens <= overflow.limit:
+            return candidate
+        raise ContextWindowExceeded(
+            f"after compacting, the request still takes about {tokens} tokens, over the "
+            f"{overflow.limit} the context window of {overflow.window} leaves; shorten the "
+            "last message or the tool results",
+            tokens=tokens, window=overflow.window,
+        )
+
+
+COMPACTION_ROLE = "compaction"
+"""The role of the message that carries a server's compaction items in a request (only the
+Responses adapter sends it: as the items themselves)."""
+
+
+def compaction_message(items: Sequence[dict[str, Any]], tokens: int) -> Message:
+    """The stand-in message for compacted turns: the server's items, carried whole, and the
+    tokens the server said they come to (what `estimate_tokens` counts them as)."""
+    return {"role": COMPACTION_ROLE, "content": "", "items": list(items), "tokens": tokens}
 
 
 def summary_request(

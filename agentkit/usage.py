@@ -21,8 +21,12 @@ class RunUsage:
         cached_tokens: Prompt tokens served from the provider's cache.
         total_tokens: The servers' own totals, added up.
         tool_calls: Tool calls executed.
-        cost_usd: Cost in US dollars where the server reported it (`cost_in_usd_ticks`),
-            None while no response reported a cost.
+        server_tool_calls: Tools the server ran itself (searches, code; Responses API).
+        cost_usd: Cost in US dollars: what the server reported (`cost_in_usd_ticks`), or
+            for a response it did not price, the model's listed prices times its tokens;
+            None while no response had a cost.
+        cost_source: Where `cost_usd` came from: `"server"`, `"prices"` (computed from the
+            price catalog), `"mixed"` (some of each), or None.
     """
 
     requests: int = 0
@@ -32,7 +36,9 @@ class RunUsage:
     cached_tokens: int = 0
     total_tokens: int = 0
     tool_calls: int = 0
+    server_tool_calls: int = 0
     cost_usd: float | None = None
+    cost_source: str | None = None
     details: dict[str, int] = field(default_factory=dict)
 
     def add_response(self, usage: Usage | None) -> None:
@@ -50,6 +56,12 @@ class RunUsage:
         cost = usage.cost_usd
         if cost is not None:
             self.cost_usd = (self.cost_usd or 0.0) + cost
+            self.cost_source = _source(self.cost_source, "server")
+
+    def add_cost(self, usd: float, source: str) -> None:
+        """Add a cost found apart from the response (`"prices"`: from the price catalog)."""
+        self.cost_usd = (self.cost_usd or 0.0) + usd
+        self.cost_source = _source(self.cost_source, source)
 
     def merge(self, other: RunUsage) -> None:
         """Add another run's usage to this one (an agent used as a tool)."""
@@ -60,8 +72,10 @@ class RunUsage:
         self.cached_tokens += other.cached_tokens
         self.total_tokens += other.total_tokens
         self.tool_calls += other.tool_calls
+        self.server_tool_calls += other.server_tool_calls
         if other.cost_usd is not None:
             self.cost_usd = (self.cost_usd or 0.0) + other.cost_usd
+            self.cost_source = _source(self.cost_source, other.cost_source or "server")
         for key, value in other.details.items():
             self.details[key] = self.details.get(key, 0) + value
 
@@ -98,3 +112,7 @@ class UsageLimits:
         ):
             return f"the cost limit of ${self.cost_limit_usd:.4f} was reached (${usage.cost_usd:.4f})"
         return None
+
+
+def _source(held: str | None, added: str) -> str:
+    return added if held is None or held == added else "mixed"

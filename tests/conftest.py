@@ -122,3 +122,16 @@ def anyio_backend() -> str:
 def shared_corpus() -> None:
     """For tests that read ../shared: skipped without it (failed under CI=true)."""
     require_corpus()
+
+
+@pytest.fixture(params=["chat", "responses"])
+def both_apis(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test once per API: every `Agent` it makes defaults to `api=` this value, so
+    the same end-to-end test covers `/v1/chat/completions` and `/v1/responses` (models that
+    are not a `GrokClient`, such as scripted ones, are used as they are either way)."""
+    from agentkit.agent import Agent
+
+    defaults = Agent.__init__.__kwdefaults__
+    assert defaults is not None and "api" in defaults
+    monkeypatch.setitem(defaults, "api", request.param)
+    return str(request.param)

@@ -33,7 +33,7 @@ from agentkit.sim.server import RunningServer
 from agentkit.tool import Tool, tool
 from agentkit.usage import RunUsage
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("both_apis")]
 
 MODEL = "grok-4"
 SERVER_THREAD = "agentkit-sim-server"  # the name RunningServer gives its thread

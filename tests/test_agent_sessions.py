@@ -14,7 +14,7 @@ import pytest
 from agentkit import Agent, GrokClient, InMemorySession, SQLiteSession, UserError, tool
 from agentkit.sim.reply import SimReply, SimToolCall
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("both_apis")]
 
 
 class Echo:

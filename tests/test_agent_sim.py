@@ -1,4 +1,5 @@
-"""The agent on `GrokClient.simulated()`: the whole stack, in process, wire-faithful."""
+"""The agent on `GrokClient.simulated()`: the whole stack, in process, wire-faithful, on both
+APIs (`/v1/chat/completions` and `/v1/responses`): every test runs once per API."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ from agentkit.sim.reply import SimReply, SimToolCall
 from agentkit.tool import tool
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=["chat", "responses"])
+def api(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 class Forecast(BaseModel):
@@ -47,9 +53,9 @@ def weather_policy(body: Mapping[str, Any]) -> SimReply:
     return SimReply(content=results[-1]["content"])
 
 
-async def test_tool_then_structured_answer_on_the_simulator() -> None:
+async def test_tool_then_structured_answer_on_the_simulator(api: str) -> None:
     async with GrokClient.simulated(weather_policy) as client:
-        agent = Agent("grok-4", tools=[get_forecast], output_type=Forecast, client=client)
+        agent = Agent("grok-4", api=api, tools=[get_forecast], output_type=Forecast, client=client)
         with anyio.fail_after(5):
             result = await agent.run("Will it rain in Paris?")
     assert result.output == Forecast(city="Paris", summary="Rain", high_c=14.5)
@@ -59,9 +65,9 @@ async def test_tool_then_structured_answer_on_the_simulator() -> None:
     json.loads(result.to_json())
 
 
-async def test_streaming_on_the_simulator() -> None:
+async def test_streaming_on_the_simulator(api: str) -> None:
     async with GrokClient.simulated(weather_policy) as client:
-        agent = Agent("grok-4", tools=[get_forecast], output_type=Forecast, client=client)
+        agent = Agent("grok-4", api=api, tools=[get_forecast], output_type=Forecast, client=client)
         with anyio.fail_after(5):
             async with agent.run_stream("Will it rain in Paris?") as stream:
                 events = [event async for event in stream]
@@ -70,9 +76,9 @@ async def test_streaming_on_the_simulator() -> None:
     assert stream.result.output.city == "Paris"
 
 
-async def test_the_default_simulated_model_finishes_a_run() -> None:
+async def test_the_default_simulated_model_finishes_a_run(api: str) -> None:
     async with GrokClient.simulated() as client:
-        agent = Agent("grok-4", tools=[get_forecast], client=client, max_turns=6)
+        agent = Agent("grok-4", api=api, tools=[get_forecast], client=client, max_turns=6)
         with anyio.fail_after(5):
             result = await agent.run("What is the weather in Paris?")
     assert isinstance(result.output, str)
@@ -91,9 +97,9 @@ QUESTION = "What is the weather forecast in Paris and Tokyo?"
 @pytest.mark.parametrize(("model", "mode"), [
     ("grok-4", "auto"), ("grok-3", "auto"), ("grok-4", "tool"), ("grok-3", "prompted"),
 ])
-async def test_the_simulated_model_in_each_output_mode(model: str, mode: Any) -> None:
+async def test_the_simulated_model_in_each_output_mode(model: str, mode: Any, api: str) -> None:
     async with GrokClient.simulated() as client:
-        agent = Agent(model, tools=[get_forecast], output_type=Forecast, client=client,
+        agent = Agent(model, api=api, tools=[get_forecast], output_type=Forecast, client=client,
                       output_mode=mode)
         with anyio.fail_after(5):
             result = await agent.run(QUESTION)
@@ -103,10 +109,10 @@ async def test_the_simulated_model_in_each_output_mode(model: str, mode: Any) ->
     assert agent._capabilities == {}  # nothing had to be learned
 
 
-async def test_the_simulators_400_for_structured_output_with_tools_is_learned() -> None:
+async def test_the_simulators_400_for_structured_output_with_tools_is_learned(api: str) -> None:
     async with GrokClient.simulated() as client:
         # grok-3 cannot combine json_schema with tools; forcing native mode gets a real 400.
-        agent = Agent("grok-3", tools=[get_forecast], output_type=Forecast, client=client,
+        agent = Agent("grok-3", api=api, tools=[get_forecast], output_type=Forecast, client=client,
                       output_mode="native")
         with anyio.fail_after(5):
             first = await agent.run(QUESTION)
@@ -118,9 +124,9 @@ async def test_the_simulators_400_for_structured_output_with_tools_is_learned() 
     assert learned.output_mode == "tool"
 
 
-async def test_bad_output_from_the_simulator_is_retried() -> None:
+async def test_bad_output_from_the_simulator_is_retried(api: str) -> None:
     async with _client_with_faults(Fault("bad_output")) as client:
-        agent = Agent("grok-4", output_type=Forecast, client=client)
+        agent = Agent("grok-4", api=api, output_type=Forecast, client=client)
         with anyio.fail_after(5):
             result = await agent.run("Forecast for Paris: summary Rain, high_c 14.5")
     assert result.usage.requests == 2
@@ -128,18 +134,18 @@ async def test_bad_output_from_the_simulator_is_retried() -> None:
     assert isinstance(result.output, Forecast)
 
 
-async def test_bad_output_every_time_exhausts_the_output_retries() -> None:
+async def test_bad_output_every_time_exhausts_the_output_retries(api: str) -> None:
     async with _client_with_faults(Fault("bad_output", count=5)) as client:
-        agent = Agent("grok-4", output_type=Forecast, client=client, output_retries=1)
+        agent = Agent("grok-4", api=api, output_type=Forecast, client=client, output_retries=1)
         with anyio.fail_after(5), pytest.raises(OutputValidationError) as info:
             await agent.run("Forecast for Paris: summary Rain, high_c 14.5")
     assert info.value.errors
     assert info.value.messages[-1]["role"] == "assistant"
 
 
-async def test_bad_tool_arguments_from_the_simulator_are_corrected() -> None:
+async def test_bad_tool_arguments_from_the_simulator_are_corrected(api: str) -> None:
     async with _client_with_faults(Fault("bad_tool_args")) as client:
-        agent = Agent("grok-4", tools=[get_forecast], client=client)
+        agent = Agent("grok-4", api=api, tools=[get_forecast], client=client)
         with anyio.fail_after(5):
             result = await agent.run("What is the weather forecast in Paris?")
     feedback = [m["content"] for m in result.messages if m["role"] == "tool"]
@@ -147,9 +153,9 @@ async def test_bad_tool_arguments_from_the_simulator_are_corrected() -> None:
     assert any('"Paris"' in text for text in feedback[1:])
 
 
-async def test_streaming_text_from_the_simulated_model() -> None:
+async def test_streaming_text_from_the_simulated_model(api: str) -> None:
     async with GrokClient.simulated() as client:
-        agent = Agent("grok-4", tools=[get_forecast], client=client)
+        agent = Agent("grok-4", api=api, tools=[get_forecast], client=client)
         with anyio.fail_after(5):
             async with agent.run_stream("What is the weather forecast in Paris?") as stream:
                 events = [event async for event in stream]

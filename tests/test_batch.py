@@ -24,7 +24,7 @@ from agentkit.batch import BatchInput, BatchResult, run_batch
 from agentkit.errors import ConfigurationError, UserError
 from agentkit.sim.reply import SimReply, SimToolCall
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("both_apis")]
 
 
 @dataclass

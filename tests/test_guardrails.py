@@ -24,7 +24,7 @@ from agentkit.guardrails import GuardrailResult, InputGuardrail
 from agentkit.sim import SimCore, SimReply, SimToolCall, SimTransport, scripted
 from agentkit.sim.faults import Fault, FaultPlan
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("both_apis")]
 
 
 class Reply(BaseModel):

@@ -18,7 +18,7 @@ from agentkit.handoffs import handoff, remove_tool_calls
 from agentkit.hooks import RunHooks, RunInfo
 from agentkit.sim import SimCore, SimReply, SimToolCall, SimTransport, scripted
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("both_apis")]
 
 TRIAGE = "You are the front desk: send billing questions to billing."
 BILLING = "You are billing: refund orders with the refund tool."

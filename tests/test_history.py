@@ -12,6 +12,7 @@ import pytest
 from agentkit import Agent, ContextWindowExceeded, GrokClient, RunContext, RunState, UserError
 from agentkit.errors import ConfigurationError
 from agentkit.history import (
+    Compact,
     DropOldest,
     RaiseOnOverflow,
     Summarize,
@@ -22,7 +23,7 @@ from agentkit.history import (
 from agentkit.sim import SimCore, SimTransport, SimulatedModel
 from agentkit.sim.models import MODELS
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("both_apis")]
 
 WINDOW = 1500
 
@@ -266,3 +267,54 @@ async def test_a_processor_that_returns_nothing_usable_is_named() -> None:
     empty = Agent("grok-4.3", client=GrokClient.simulated(), history_processors=[lambda m: []])
     with pytest.raises(UserError, match="returned no messages"):
         await empty.run("Hello")
+
+
+async def test_compact_on_the_responses_api_stands_the_servers_items_in_for_old_turns() -> None:
+    recorder = Recorder()
+    wire = _SeeingPaths(SimCore(recorder, models=_small_models()))
+    client = GrokClient.simulated(transport=wire)
+    agent = Agent("grok-4.3", api="responses", client=client,
+                  context=Compact(window=WINDOW, reserve=300))
+    history = long_history()
+    result = await agent.run("And in city 99?", message_history=history)
+    assert result.output
+    assert wire.paths.count("/v1/responses/compact") == 1
+    memo = result.state.context["context_policy"]
+    assert memo["covers"] > 0 and memo["items"][0]["type"] == "compaction"
+    sent = recorder.bodies[-1]["messages"]
+    assert_pairs_whole(sent)
+    assert sent[-1]["content"] == "And in city 99?"
+    assert result.usage.requests == 2  # the compaction is paid for like any request
+    assert result.messages[: len(history)] == history
+    # Resuming reuses the compaction instead of asking again.
+    state = RunState.from_json(result.state.to_json())
+    state.messages.append({"role": "user", "content": "Thanks. And city 98?"})
+    state.finished = False
+    again = await agent.run(state=state)
+    assert again.output
+    # The kept compaction is reused while it still fits; a longer conversation compacts
+    # again, over more turns.
+    compactions = wire.paths.count("/v1/responses/compact")
+    assert compactions in (1, 2)
+    if compactions == 2:
+        assert again.state.context["context_policy"]["covers"] > memo["covers"]
+
+
+def test_compact_needs_the_responses_api() -> None:
+    with pytest.raises(ConfigurationError, match="api='responses'"):
+        Agent("grok-4.3", api="chat", context=Compact())
+
+
+class _SeeingPaths(SimTransport):
+    def __init__(self, core: SimCore) -> None:
+        super().__init__(core)
+        self.paths: list[str] = []
+
+    async def handle_async_request(self, request: Any) -> Any:
+        self.paths.append(request.url.path)
+        return await super().handle_async_request(request)
+
+
+def _small_models() -> list[Any]:
+    return [dataclasses.replace(m, context_window=WINDOW) if m.id == "grok-4.3" else m
+            for m in MODELS]

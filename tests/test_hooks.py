@@ -18,7 +18,7 @@ from agentkit.hooks import RunHooks, RunInfo
 from agentkit.sim import SimCore, SimReply, SimToolCall, SimTransport, scripted
 from agentkit.sim.faults import Fault, FaultPlan
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("both_apis")]
 
 
 class Weather(BaseModel):

@@ -26,7 +26,7 @@ from agentkit.otel import OpenTelemetryHooks
 from agentkit.sim import SimCore, SimReply, SimToolCall, SimTransport, scripted
 from agentkit.sim.faults import Fault, FaultPlan
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("both_apis")]
 
 KEY = "xai-otel-secret-key-1234567890"
 

@@ -37,7 +37,7 @@ from agentkit.errors import InternalServerError, ToolDefinitionError
 from agentkit.sim import Fault, FaultPlan, SimCore, SimTransport
 from agentkit.sim.reply import SimReply, SimToolCall
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("both_apis")]
 
 
 class Ledger:

@@ -32,7 +32,7 @@ from agentkit import (
 from agentkit.errors import ConfigurationError, ToolDefinitionError
 from agentkit.sim.reply import SimReply, SimToolCall
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("both_apis")]
 
 
 def call(name: str, **arguments: Any) -> SimToolCall:
