@@ -44,6 +44,8 @@ class GuardrailResult(pydantic.BaseModel):
         info: Anything else worth keeping (scores, categories); on the error as `result.info`.
     """
 
+    model_config = pydantic.ConfigDict(defer_build=True)  # the schema is built on first use
+
     tripped: bool
     reason: str = ""
     info: Any = None

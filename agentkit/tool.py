@@ -700,7 +700,7 @@ class _ArgumentsObject(BaseModel):
     """Any JSON object. A schema tool's arguments are parsed with it, so bad JSON and a
     non-object get the same errors as every other tool's; `_SchemaChecker` does the rest."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)  # built by the first schema tool
 
 
 # jsonschema repeats the offending value in its messages: a long one would drown the rest.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ from ..errors import (
     embedded_status,
     make_status_error,
 )
+from ..pricing import CatalogCache, PriceCatalog
 from ..types.endpoints import HealthReport, TokenizeResponse
 from ._providers import (
     COMETAPI,
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     import httpx2
 
     from ..sim.reply import Policy
+    from ._responses import Responses
 
 __all__ = ["SIMULATED_NOTICE", "GrokClient"]
 
@@ -150,6 +153,15 @@ class GrokClient:
         self.embeddings = Embeddings(self)
         self.images = Images(self)
         self.vision = Vision(self)
+        self._prices = CatalogCache()
+
+    @functools.cached_property
+    def responses(self) -> Responses:
+        """The Responses API (`/v1/responses`): create, stream, retrieve, delete, compact."""
+        # Imported on first use: its wire models are most of agentkit's import time.
+        from ._responses import Responses
+
+        return Responses(self)
 
     # -- presets -------------------------------------------------------------------------
 
@@ -304,6 +316,14 @@ class GrokClient:
             "POST", "/tokenize-text", {"text": text, "model": self.provider.model_id(model)},
             TokenizeResponse, timeout=timeout,
         )
+
+    async def price_catalog(self, *, refresh: bool = False) -> PriceCatalog:
+        """The prices of the server's language models (GET `/language-models`), fetched on
+        the first call and kept for this client's life; `refresh=True` fetches them again.
+
+        Concurrent first callers share one request; a failed fetch is not kept.
+        """
+        return await self._prices.get(self.models.language_models, refresh=refresh)
 
     async def health(self, *, timeout: float = 10.0) -> HealthReport:
         """Probe the server cheaply (GET `/models`; xAI has no health route) and report.

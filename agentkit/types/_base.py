@@ -14,4 +14,4 @@ class WireModel(BaseModel):
     `model_extra` holds them and `model_dump()` returns them.
     """
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)

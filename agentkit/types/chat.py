@@ -133,7 +133,9 @@ class ChunkChoice(WireModel):
     """One choice in a stream chunk."""
 
     index: int = 0
-    delta: ChoiceDelta = ChoiceDelta()
+    # The same empty delta as `ChoiceDelta()`, made without validating (which would build
+    # the model's schema at import: WireModel defers that to first use).
+    delta: ChoiceDelta = ChoiceDelta.model_construct()
     finish_reason: str | None = None
     logprobs: Any = None
 
