@@ -44,18 +44,23 @@ def make_client(args: argparse.Namespace, err: TextIO) -> GrokClient:
     options: dict[str, Any] = {}
     if args.timeout is not None:
         options["timeout"] = args.timeout
+    http = getattr(args, "http", "httpx2")
+    if http != "httpx2":
+        options["http"] = http
     if args.base_url:
         return _by_url(args.base_url, provider, options, err)
     if provider == "openai-compatible":
         raise CommandLineError("--provider openai-compatible needs --base-url, e.g. "
                                "--base-url http://127.0.0.1:8000/v1")
-    if provider == "sim":
-        print(SIM_CHOSEN_NOTICE, file=err)
+    if provider == "sim" or (provider == "auto" and not os.environ.get("XAI_API_KEY")):
+        if http != "httpx2":
+            raise CommandLineError(
+                f"--http {http} sends over sockets, and the simulated model is in-process: "
+                "serve it (`agentkit serve`) and add --base-url http://127.0.0.1:8000/v1"
+            )
+        print(SIM_CHOSEN_NOTICE if provider == "sim" else SIMULATED_NOTICE, file=err)
         return GrokClient.simulated(**options)
     if provider == "auto":
-        if not os.environ.get("XAI_API_KEY"):
-            print(SIMULATED_NOTICE, file=err)
-            return GrokClient.simulated(**options)
         provider = XAI.name
     if provider == "cloudflare":
         client = _cloudflare(args, options)

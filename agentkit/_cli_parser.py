@@ -138,6 +138,8 @@ def add_client_options(parser: argparse.ArgumentParser) -> None:
                         "$CLOUDFLARE_GATEWAY_ID); $CF_AIG_TOKEN authenticates to it")
     parser.add_argument("--timeout", type=positive_seconds, default=None, metavar="SECONDS",
                         help="most seconds to wait for each response (default 600)")
+    parser.add_argument("--http", choices=("httpx2", "aiohttp"), default="httpx2",
+                        help="the HTTP library (aiohttp needs agentkit[aiohttp])")
 
 
 def _model_options(parser: argparse.ArgumentParser) -> None:
@@ -233,7 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
     tools.add_argument("--json", action="store_true", help="print the tool definitions as JSON")
     add_mcp_command(commands)
 
-    models = _command(commands, "models", "list the models the server offers")
+    models = _command(commands, "models",
+                      "list the server's language models: aliases, context window, prices")
+    models.add_argument("--json", action="store_true",
+                        help="print the models as JSON (prices as exact decimal strings)")
     add_client_options(models)
 
     tokenize = _command(commands, "tokenize", "split text into the model's tokens")

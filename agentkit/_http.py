@@ -7,6 +7,7 @@ own exceptions, never an httpx2 type, so another HTTP library can sit behind the
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -224,6 +225,53 @@ def _translate(
     return connection_error(method, url, error, secrets)
 
 
+# httpcore2's pool matches each waiting request against every connection on every change:
+# the work per request grows with the connections open, and at 1,000 runs in flight it is
+# most of the CPU a run costs. Pools of at most this many connections keep that scan short.
+_SHARD_CONNECTIONS = 32
+
+
+def _env_proxies() -> bool:
+    """Whether the environment names a proxy: httpx2 uses those only for a client it makes
+    the transport of, so the pools are not sharded then."""
+    return any(os.environ.get(name) for name in ("http_proxy", "https_proxy", "all_proxy",
+                                                 "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"))
+
+
+class ShardedTransport(httpx2.AsyncBaseTransport):
+    """The network transport, as several connection pools taking requests in turn.
+
+    Args:
+        limits: The limits of all pools together; each pool gets its share.
+    """
+
+    def __init__(self, limits: httpx2.Limits) -> None:
+        total = limits.max_connections or _SHARD_CONNECTIONS
+        count = max(1, -(-total // _SHARD_CONNECTIONS))
+        each = -(-total // count)
+        keepalive = limits.max_keepalive_connections
+        share = httpx2.Limits(
+            max_connections=each,
+            max_keepalive_connections=each if keepalive is None else -(-keepalive // count),
+            keepalive_expiry=limits.keepalive_expiry,
+        )
+        # One TLS context for all: making one loads the CA bundle (over 100 ms each).
+        context = httpx2.create_ssl_context()
+        self.shards = tuple(
+            httpx2.AsyncHTTPTransport(verify=context, limits=share) for _ in range(count)
+        )
+        self._next = 0
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        index = self._next
+        self._next = (index + 1) % len(self.shards)
+        return await self.shards[index].handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for shard in self.shards:
+            await shard.aclose()
+
+
 class HTTPClient:
     """A pooled async HTTP client; owns the httpx2 client unless one was handed in."""
 
@@ -246,13 +294,14 @@ class HTTPClient:
         self._connect_timeout = connect_timeout
         self._owns_client = http_client is None
         if http_client is None:
+            limits = httpx2.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            )
             http_client = httpx2.AsyncClient(
-                transport=transport,
+                transport=transport if transport is not None or _env_proxies() else (
+                    ShardedTransport(limits)),
                 timeout=self._timeout,
-                limits=httpx2.Limits(
-                    max_connections=max_connections,
-                    max_keepalive_connections=min(max_connections, 200),
-                ),
+                limits=limits,
                 follow_redirects=False,
             )
         self._client = http_client

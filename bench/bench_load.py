@@ -102,8 +102,9 @@ def _percentile(ordered: list[float], fraction: float) -> float:
 async def load(base_url: str, runs: int, concurrency: int, time_limit: float) -> dict[str, Any]:
     client = GrokClient.openai_compatible(f"{base_url}/v1", API_KEY, max_retries=0, timeout=120)
     agent = Agent("grok-4", instructions=INSTRUCTIONS, tools=[get_weather], client=client)
-    pool = client._http._client._transport._pool  # type: ignore[attr-defined]
-    pool_limit = int(pool._max_connections)
+    transport = client._http._client._transport  # type: ignore[attr-defined]
+    pools = [shard._pool for shard in getattr(transport, "shards", ())] or [transport._pool]
+    pool_limit = sum(int(pool._max_connections) for pool in pools)
     if pool_limit < concurrency:
         raise SystemExit(f"the client pool allows {pool_limit} connections, fewer than "
                          f"--concurrency {concurrency}")

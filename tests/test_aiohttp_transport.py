@@ -178,8 +178,9 @@ def _checked_out(client: GrokClient) -> int:
     if hasattr(backend, "_session"):
         session = backend._session
         return len(session.connector._acquired) if session is not None else 0
-    return sum(not connection.is_idle()
-               for connection in backend._client._transport._pool.connections)
+    transport = backend._client._transport
+    pools = [shard._pool for shard in getattr(transport, "shards", ())] or [transport._pool]
+    return sum(not connection.is_idle() for pool in pools for connection in pool.connections)
 
 
 def _comparable(run: _Run) -> Any:
