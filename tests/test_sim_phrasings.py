@@ -141,6 +141,9 @@ def weather_table() -> dict[str, list[dict[str, Any]]]:
         ("Will it snow in Reykjavik?", "Reykjavik", 1),
         ("Rain chances in Mumbai in two days?", "Mumbai", 2),
         ("How cold does it get in Toronto over the next 5 days, on day 4?", "Toronto", 4),
+        # A capitalised first word that is the tool's own subject is not the city.
+        ("Weather in Paris?", "Paris", 1),
+        ("Forecast for Madrid tomorrow", "Madrid", 1),
     ],
 )
 async def test_weather_phrasings_call_the_forecast_for_the_city_and_day(

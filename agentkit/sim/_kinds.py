@@ -333,7 +333,10 @@ def role_candidates(ev: Evidence, prop: Prop, purpose: Purpose = NO_PURPOSE) -> 
     if role == "organization":
         return [s.value for s in organizations(ev)]
     if role == "topic":
-        return list(topics(ev))
+        found = list(topics(ev))
+        if prop.kind == "query":
+            found = list(dict.fromkeys(_unframed(t, purpose.words) for t in found))
+        return found
     if role == "date":
         return [s.value for s in natural_dates(ev)]
     if role == "money":
@@ -414,7 +417,13 @@ def kind_candidates(
         return _sqlish_quotes(ev) + [s.value for s in ev.sql] + (near_quotes if required else [])
     if kind == "code":
         return [s.value for s in ev.code_blocks] + (near_quotes or [q.value for q in ev.quoted])
-    names = ev.names
+    # "Weather in Paris?": a sentence's capitalised first word that is what the tool is about
+    # names the subject of the question, not a value for it.
+    subject = purpose.words
+    names = tuple(
+        n for n in ev.names
+        if not (n[2] and subject and all(w.stem in subject for w in Evidence(n[0].value).words))
+    )
     near_names = [s.value for s, _, _ in names if ev.near(s.start, s.end, targets) is not None]
     if not required:
         strong = near_quotes + near_names
@@ -455,13 +464,14 @@ def kind_candidates(
         return (near_quotes + quoted + near_names + prep_names + plain_names + initial_names
                 + lower_places + salient)  # fmt: skip
     if kind == "query":
-        topic = [ev.topic] if ev.topic else []
+        topic = [_unframed(ev.topic, purpose.words)] if ev.topic else []
         # "Search the documents: how much water ...?": what follows the command is the query.
         head, colon, rest = ev.text.partition(":")
         asked = [_LEADING_ASK.sub("", rest.strip()).rstrip("?.! ")] if (
             colon and rest.strip() and len(head.split()) <= 4 and "//" not in rest[:2]
         ) else []
-        return near_quotes + quoted + topic + [a for a in asked if a] + salient
+        unframed = [_unframed(text, purpose.words) for text in salient]
+        return near_quotes + quoted + topic + [a for a in asked if a] + unframed
     if kind == "text":
         if answer:
             return [*near_quotes, answer]
@@ -470,3 +480,25 @@ def kind_candidates(
     # A plain parameter takes names in the order the message gives them.
     in_order = [s.value for s, _, initial in sorted(names, key=lambda n: n[0].start) if not initial]
     return near_quotes + quoted + near_names + directed + in_order + salient
+
+
+_CONNECTORS = frozenset({"for", "about", "on", "regarding"})
+
+
+def _unframed(query: str, framing: frozenset[str]) -> str:
+    """`query` without a lead-in that only says where to look: "web for Python 3.14 release
+    notes" to a web search tool is "Python 3.14 release notes". The lead-in must be words of
+    the tool's purpose ending in "for", "about", "on" or "regarding"; anything else is kept."""
+    words = query.split()
+    for index, word in enumerate(words[:-1]):
+        lowered = word.lower()
+        if lowered in _CONNECTORS:
+            framed = index > 0 and any(
+                all(w.stem in framing for w in Evidence(lead).words)
+                and Evidence(lead).words for lead in words[:index]
+            )
+            return " ".join(words[index + 1:]) if framed else query
+        found = Evidence(word).words
+        if not (lowered in STOPWORDS or (found and all(w.stem in framing for w in found))):
+            return query
+    return query
