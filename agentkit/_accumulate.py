@@ -12,14 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .types.chat import (
-    ChatCompletion,
-    ChatCompletionChunk,
-    ChatCompletionMessage,
-    Choice,
-    FunctionCall,
-    ToolCall,
-)
+from .types.chat import ChatCompletion, ChatCompletionChunk
 from .types.usage import Usage
 
 __all__ = ["ChatAccumulator"]
@@ -84,9 +77,10 @@ class ChatAccumulator:
             self._fingerprint = chunk.system_fingerprint
         if chunk.usage is not None:
             self._usage = chunk.usage
-        if chunk.model_extra:
+        extra = chunk.__pydantic_extra__  # `model_extra`, without the property's call
+        if extra:
             # citations and similar arrive on the last chunk; keep the latest of each.
-            self._extra.update(chunk.model_extra)
+            self._extra.update(extra)
         for choice_delta in chunk.choices:
             choice = self._choices.get(choice_delta.index)
             if choice is None:
@@ -96,9 +90,12 @@ class ChatAccumulator:
                 choice.role = delta.role
             if delta.content:
                 choice.content.append(delta.content)
-            reasoning = delta.reasoning_text
-            if reasoning:
-                choice.reasoning.append(reasoning)
+            # `reasoning_text` reads `reasoning_content` or an extra field: most deltas have
+            # neither, and are not worth the property's call.
+            if delta.reasoning_content or delta.__pydantic_extra__:
+                reasoning = delta.reasoning_text
+                if reasoning:
+                    choice.reasoning.append(reasoning)
             if delta.refusal:
                 choice.refusal.append(delta.refusal)
             if delta.tool_calls:
@@ -135,25 +132,28 @@ class ChatAccumulator:
 
     def completion(self) -> ChatCompletion:
         """The answer assembled so far, shaped like a non-streamed chat completion."""
+        # Plain data and one validation at the end, rather than a model built per part.
         choices = []
         for index in sorted(self._choices):
             partial = self._choices[index]
             tool_calls = [
-                ToolCall(
-                    id=call.id,
-                    type="function",
-                    function=FunctionCall(name=call.name, arguments="".join(call.arguments)),
-                )
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": "".join(call.arguments)},
+                }
                 for call in partial.calls
             ]
-            message = ChatCompletionMessage(
-                role=partial.role,
-                content="".join(partial.content) if partial.content or not tool_calls else "",
-                reasoning_content="".join(partial.reasoning) or None,
-                tool_calls=tool_calls or None,
-                refusal="".join(partial.refusal) or None,
+            message = {
+                "role": partial.role,
+                "content": "".join(partial.content) if partial.content or not tool_calls else "",
+                "reasoning_content": "".join(partial.reasoning) or None,
+                "tool_calls": tool_calls or None,
+                "refusal": "".join(partial.refusal) or None,
+            }
+            choices.append(
+                {"index": index, "message": message, "finish_reason": partial.finish_reason}
             )
-            choices.append(Choice(index=index, message=message, finish_reason=partial.finish_reason))
         return ChatCompletion.model_validate(
             {
                 **self._extra,

@@ -56,9 +56,19 @@ class SSEDecoder:
         self._pending = lines.pop() + (b"\r" if trailing_cr else b"")
         events: list[ServerSentEvent] = []
         for line in lines:
-            event = self._line(line)
-            if event is not None:
-                events.append(event)
+            # The two lines nearly every event is made of, `data: ...` and the blank line that
+            # ends it, are handled here; `_line` takes the rest.
+            if not line:
+                event = self._dispatch()
+                if event is not None:
+                    events.append(event)
+            elif line[:5] == b"data:":
+                value = line[6:] if line[5:6] == b" " else line[5:]
+                self._data.append(value.decode("utf-8", errors="replace"))
+            else:
+                event = self._line(line)
+                if event is not None:
+                    events.append(event)
         return events
 
     def flush(self) -> list[ServerSentEvent]:
@@ -96,14 +106,15 @@ class SSEDecoder:
         return None
 
     def _dispatch(self) -> ServerSentEvent | None:
-        if not self._data:
+        data = self._data
+        if not data:
             self._event = None
             return None
         event = ServerSentEvent(
-            data="\n".join(self._data),
-            event=self._event or "message",
-            id=self._id,
-            retry=self._retry,
+            data[0] if len(data) == 1 else "\n".join(data),
+            self._event or "message",
+            self._id,
+            self._retry,
         )
         self._data = []
         self._event = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
@@ -13,15 +14,109 @@ from .errors import UserError
 from .events import AgentEvent, FinalResult
 
 if TYPE_CHECKING:
-    # Types only: importing anyio's streams module costs ~7 ms that `import agentkit` would pay.
     from anyio.abc import TaskGroup
-    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-    from ._run import AgentRun, Emit
+    from ._run import AgentRun
 
 __all__ = ["AgentStream"]
 
 OutputT = TypeVar("OutputT")
+
+# A small buffer: the run may get a little ahead of the reader, not arbitrarily far.
+_BUFFER = 64
+
+
+class _Handoff:
+    """The events on their way from the run task to the reader: a bounded queue.
+
+    An anyio memory object stream costs two passes of the event loop per event (its `send`
+    and its `receive` each yield before they look); here a send that finds room returns at
+    once, and the reader, woken once, takes every event queued meanwhile. A full queue makes
+    the run wait for the reader, as the memory stream did.
+    """
+
+    __slots__ = ("_closed", "_detached", "_event", "_ignored", "_items", "_readable",
+                 "_writable")
+
+    def __init__(self) -> None:
+        self._items: deque[AgentEvent] = deque()
+        self._closed = False  # the run sends no more
+        self._ignored = False  # the reader waits for the end only: events are dropped
+        self._detached = False  # the reader has gone: a send fails
+        self._readable: anyio.Event | None = None  # set when an event or the end comes
+        self._writable: anyio.Event | None = None  # set when the reader makes room
+        # The running backend's own Event class: `anyio.Event()` looks the backend up each
+        # time, which costs more than the event itself.
+        self._event: Callable[[], anyio.Event] = type(anyio.Event())
+
+    async def send(self, event: AgentEvent) -> None:
+        """Queue `event`; wait only while the queue is full."""
+        if self._ignored and not self._detached:
+            return
+        items = self._items
+        while len(items) >= _BUFFER and not (self._detached or self._ignored):
+            if self._writable is None:
+                self._writable = self._event()
+            await self._writable.wait()
+        if self._detached:
+            raise anyio.BrokenResourceError("the stream's reader has gone")
+        if self._ignored:
+            return
+        if self._closed:
+            raise anyio.ClosedResourceError("the run's events have ended")
+        items.append(event)
+        readable = self._readable
+        if readable is not None:
+            self._readable = None
+            readable.set()
+
+    def close(self) -> None:
+        """The run sends no more: the reader ends once it has taken what is queued."""
+        self._closed = True
+        self._wake(reader=True)
+
+    def ignore(self) -> None:
+        """The reader waits for the end and looks at no event: drop them, queued or coming."""
+        self._ignored = True
+        self._items.clear()
+        self._wake(reader=False)
+
+    def detach(self) -> None:
+        """The reader has gone: drop what is queued, and let a waiting sender fail."""
+        self._detached = True
+        self._items.clear()
+        self._wake(reader=False)
+
+    def take(self) -> AgentEvent | None:
+        """The next event if one is queued, else None."""
+        if not self._items:
+            return None
+        event = self._items.popleft()
+        writable = self._writable
+        if writable is not None:
+            self._writable = None
+            writable.set()
+        return event
+
+    async def receive(self) -> AgentEvent:
+        """The next event; `anyio.EndOfStream` once the run has ended (or the reader left)."""
+        while not self._items:
+            if self._closed or self._detached:
+                raise anyio.EndOfStream
+            if self._readable is None:
+                self._readable = self._event()
+            await self._readable.wait()
+        event = self.take()
+        assert event is not None
+        return event
+
+    def _wake(self, *, reader: bool) -> None:
+        if reader:
+            waiting, self._readable = self._readable, None
+        else:
+            waiting, self._writable = self._writable, None
+        if waiting is not None:
+            waiting.set()
 
 
 class AgentStream(Generic[OutputT]):
@@ -42,17 +137,17 @@ class AgentStream(Generic[OutputT]):
         self._result: RunResult[OutputT] | None = None
         self._error: Exception | None = None
         self._group: TaskGroup | None = None
-        self._send: MemoryObjectSendStream[AgentEvent] | None = None
-        self._receive: MemoryObjectReceiveStream[AgentEvent] | None = None
+        self._events: _Handoff | None = None
+        self._running = False  # the run task has not ended
 
     async def __aenter__(self) -> Self:
         if self._group is not None:
             raise UserError("a run stream can be entered once; call agent.run_stream() again")
-        # A small buffer: the run may get a little ahead of the reader, not arbitrarily far.
-        self._send, self._receive = anyio.create_memory_object_stream[AgentEvent](64)
+        self._events = _Handoff()
         self._group = anyio.create_task_group()
         await self._group.__aenter__()
-        self._group.start_soon(self._drive)
+        self._running = True
+        self._group.start_soon(self._drive, self._events)
         return self
 
     async def __aexit__(
@@ -62,44 +157,48 @@ class AgentStream(Generic[OutputT]):
         tb: TracebackType | None,
     ) -> bool | None:
         assert self._group is not None
-        assert self._receive is not None
-        self._group.cancel_scope.cancel()
+        assert self._events is not None
+        if self._running:  # a run read to its end has nothing left to cancel
+            self._group.cancel_scope.cancel()
         try:
             # The block's own exception is not the group's business: passed in, it would come
             # back wrapped in an ExceptionGroup. The run task never raises (it hands its error
             # to the reader), so the group only waits here for the cancelled task to end.
             await self._group.__aexit__(None, None, None)
         finally:
-            self._receive.close()
+            self._events.detach()
         if exc_type is None and self._error is not None:
             # The run failed and nobody read the error from the iterator: do not lose it.
             error, self._error = self._error, None
             raise error
         return None
 
-    async def _drive(self) -> None:
-        assert self._send is not None
-        emit: Emit = self._send.send
+    async def _drive(self, events: _Handoff) -> None:
         try:
-            run = await self._start(emit=emit)
+            run = await self._start(emit=events.send)
             result = await run.run()
             await self._finish(result)
             self._result = result
-            await self._send.send(FinalResult(result))
+            await events.send(FinalResult(result))
         except Exception as error:  # handed to the reader; cancellation passes through
             self._error = error
         finally:
-            self._send.close()
+            self._running = False
+            events.close()
 
     def __aiter__(self) -> Self:
         return self
 
     async def __anext__(self) -> AgentEvent:
-        if self._receive is None:
+        events = self._events
+        if events is None:
             raise UserError("use the stream inside `async with agent.run_stream(...) as stream:`")
+        event = events.take()  # most events are queued already: no await for them
+        if event is not None:
+            return event
         try:
-            return await self._receive.receive()
-        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            return await events.receive()
+        except anyio.EndOfStream:
             if self._error is not None:
                 error, self._error = self._error, None
                 raise error from None
@@ -117,7 +216,12 @@ class AgentStream(Generic[OutputT]):
         return self._result
 
     async def get_result(self) -> RunResult[OutputT]:
-        """Read the remaining events and return the result (or raise the run's error)."""
+        """Wait for the run to end, dropping the events not read yet, and return the result
+        (or raise the run's error)."""
+        if self._events is not None:
+            # Nobody will see the remaining events: the run need not queue them, nor wake
+            # this task for each one.
+            self._events.ignore()
         async for _ in self:
             pass
         return self.result

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncGenerator
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 import anyio
 from pydantic import BaseModel, ValidationError
+from pydantic_core import SchemaValidator
 
 from .._accumulate import ChatAccumulator
 from .._http import HTTPStream
@@ -44,31 +46,45 @@ class AsyncStream(Generic[ItemT]):
         self._response = response
         self._secrets = secrets
         self._decoder = SSEDecoder()
-        self._buffered: list[ItemT] = []
-        self._iterator = self._items()
-        self._done = False
+        self._validate_json = _json_validator(self._item_type)
+        # Events decoded and not parsed yet, items parsed and not handed out yet (`_prime`'s).
+        # Events are parsed one at a time, as they are handed out: an error event raises only
+        # once the items before it have been read.
+        self._events: deque[ServerSentEvent] = deque()
+        self._buffered: deque[ItemT] = deque()
+        self._chunks: AsyncIterator[bytes] | None = None  # the body, opened at the first read
+        self._done = False  # [DONE] was read
+        self._ended = False  # the body was read to its end
+        self._finished = False  # the last item was handed out
         self._closed = False
 
     async def _prime(self) -> None:
         """Read up to the first event before handing the stream out, so that a failure that
         happens before anything was yielded can still be retried."""
         with contextlib.suppress(StopAsyncIteration):
-            self._buffered.append(await self._iterator.__anext__())
+            self._buffered.append(await self._next_item())
 
     def __aiter__(self) -> Self:
         return self
 
     async def __anext__(self) -> ItemT:
         if self._buffered:
-            item = self._buffered.pop(0)
+            item = self._buffered.popleft()
         else:
             try:
-                item = await self._iterator.__anext__()
+                # Most items come from an event the last network read already brought.
+                parsed = None
+                if self._events and not self._closed:
+                    parsed = self._parse(self._events.popleft())
+                item = parsed if parsed is not None else await self._next_item()
             except BaseException:
                 await self.aclose()
                 raise
         self._on_item(item)
         return item
+
+    # What a complete stream ends with, named in the error when it is missing.
+    _ENDING_MISSING = "no [DONE] and no finish_reason"
 
     def _on_item(self, item: ItemT) -> None:
         """Hook for subclasses that fold items into a result."""
@@ -76,34 +92,56 @@ class AsyncStream(Generic[ItemT]):
     def _is_complete(self) -> bool:
         return self._done
 
-    async def _items(self) -> AsyncGenerator[ItemT, None]:
-        chunks = self._response.iter_bytes()
-        async for raw in chunks:
-            for event in self._decoder.feed(raw):
-                item = self._parse(event)
+    async def _next_item(self) -> ItemT:
+        """The next item, read from the body as far as needed; StopAsyncIteration at the end.
+
+        One method rather than a chain of async generators: an item costs one call here,
+        whatever the number of network reads and events it took.
+        """
+        if self._finished or self._closed:
+            raise StopAsyncIteration
+        events = self._events
+        while True:
+            if self._done:  # what follows [DONE] is not read
+                events.clear()
+                self._finished = True
+                await self._drain()
+                raise StopAsyncIteration
+            if events:
+                item = self._parse(events.popleft())
                 if item is not None:
-                    yield item
-                elif self._done:
-                    break
-            if self._done:
-                break
-        if self._done:
-            # Read the few bytes after [DONE] to the end of the body: a response closed early
-            # loses its keep-alive connection. A server that keeps the stream open after
-            # [DONE] gets a moment, then the connection is dropped instead of waited on.
-            with anyio.move_on_after(_DRAIN_SECONDS):
-                async for _ in chunks:
-                    pass
+                    return item
+                continue
+            if self._ended:
+                self._finished = True
+                if not self._is_complete():
+                    raise APIConnectionError(
+                        "the event stream ended before the response was complete "
+                        f"({self._ENDING_MISSING}): the connection was cut or the server failed"
+                    )
+                raise StopAsyncIteration
+            chunks = self._chunks
+            if chunks is None:
+                chunks = self._chunks = self._response.iter_bytes().__aiter__()
+            try:
+                raw = await chunks.__anext__()
+            except StopAsyncIteration:
+                self._ended = True
+                events.extend(self._decoder.flush())
+                continue
+            events.extend(self._decoder.feed(raw))
+
+    async def _drain(self) -> None:
+        """Read the few bytes after [DONE] to the end of the body: a response closed early
+        loses its keep-alive connection. A server that keeps the stream open after [DONE]
+        gets a moment, then the connection is dropped instead of waited on."""
+        chunks = self._chunks
+        if chunks is None or self._ended:
             return
-        for event in self._decoder.flush():
-            item = self._parse(event)
-            if item is not None:
-                yield item
-        if not self._is_complete():
-            raise APIConnectionError(
-                "the event stream ended before the response was complete "
-                "(no [DONE] and no finish_reason): the connection was cut or the server failed"
-            )
+        with anyio.move_on_after(_DRAIN_SECONDS):
+            async for _ in chunks:
+                pass
+            self._ended = True
 
     def _parse(self, event: ServerSentEvent) -> ItemT | None:
         data = event.data
@@ -117,6 +155,9 @@ class AsyncStream(Generic[ItemT]):
             if isinstance(payload, dict) and payload.get("error"):
                 raise _stream_error(payload, self._secrets)
         try:
+            if self._validate_json is not None:
+                item: ItemT = self._validate_json(data)
+                return item
             return self._item_type.model_validate_json(data)
         except ValidationError as error:
             raise APIResponseValidationError(
@@ -131,7 +172,6 @@ class AsyncStream(Generic[ItemT]):
         if self._closed:
             return
         self._closed = True
-        await self._iterator.aclose()
         await self._response.aclose()
 
     async def __aenter__(self) -> Self:
@@ -196,6 +236,14 @@ class CompletionStream(AsyncStream[Completion]):
 
     def _is_complete(self) -> bool:
         return self._done or self._finished
+
+
+def _json_validator(model: type[BaseModel]) -> Callable[[str], Any] | None:
+    """What `model.model_validate_json` calls, to call it without the classmethod's own
+    overhead (a stream parses one chunk per token); None while the model's schema is not
+    built (its first `model_validate_json` builds it)."""
+    validator = getattr(model, "__pydantic_validator__", None)
+    return validator.validate_json if isinstance(validator, SchemaValidator) else None
 
 
 def _loads_or_text(data: str) -> Any:

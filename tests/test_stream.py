@@ -1,0 +1,127 @@
+"""`AgentStream`: the hand-off of events from the run task to the reader, and its end."""
+
+from __future__ import annotations
+
+import asyncio
+
+import anyio
+import httpx2
+import pytest
+
+from agentkit.agent import Agent
+from agentkit.client import GrokClient
+from agentkit.errors import APIStreamError, UserError
+from agentkit.events import FinalResult, TextDelta, ToolCallFinished, ToolCallStarted
+from agentkit.testing import ScriptedModel, call
+from agentkit.tool import tool
+
+pytestmark = pytest.mark.anyio
+
+LONG = " ".join(f"w{i}" for i in range(200))  # far more deltas than the hand-off buffers
+
+
+async def test_a_slow_reader_gets_every_event_in_order() -> None:
+    agent = Agent("grok-4", client=ScriptedModel([LONG]))
+    texts: list[str] = []
+    with anyio.fail_after(5):
+        async with agent.run_stream("?") as stream:
+            async for event in stream:
+                if isinstance(event, TextDelta):
+                    texts.append(event.text)
+                    await anyio.lowlevel.checkpoint()  # the run fills the buffer, waits for room
+                else:
+                    assert isinstance(event, FinalResult)
+    assert "".join(texts) == LONG
+    assert stream.result.output == LONG
+
+
+async def test_leaving_while_the_run_waits_for_room_cancels_it() -> None:
+    agent = Agent("grok-4", client=ScriptedModel([LONG]))
+    tasks_before = len(asyncio.all_tasks())
+    with anyio.fail_after(5):
+        async with agent.run_stream("?") as stream:
+            first = await stream.__anext__()
+            for _ in range(5):
+                await anyio.lowlevel.checkpoint()  # the run fills the buffer meanwhile
+        assert isinstance(first, TextDelta)
+        with pytest.raises(UserError, match="not finished"):
+            _ = stream.result
+    assert len(asyncio.all_tasks()) == tasks_before
+
+
+async def test_get_result_after_some_events_skips_the_rest() -> None:
+    @tool
+    def double(x: int) -> int:
+        """Double x."""
+        return 2 * x
+
+    agent = Agent("grok-4", tools=[double], client=ScriptedModel([call("double", {"x": 2}), "4"]))
+    with anyio.fail_after(5):
+        async with agent.run_stream("?") as stream:
+            first = await stream.__anext__()
+            result = await stream.get_result()
+            with pytest.raises(StopAsyncIteration):
+                await stream.__anext__()
+    assert isinstance(first, ToolCallStarted)
+    assert result.output == "4"
+    assert stream.result is result
+
+
+async def test_events_come_in_the_order_the_run_made_them() -> None:
+    @tool
+    def double(x: int) -> int:
+        """Double x."""
+        return 2 * x
+
+    agent = Agent("grok-4", tools=[double], client=ScriptedModel([call("double", {"x": 2}), "it is 4"]))
+    with anyio.fail_after(5):
+        async with agent.run_stream("?") as stream:
+            kinds = [type(event) async for event in stream]
+    assert kinds == [ToolCallStarted, ToolCallFinished, TextDelta, TextDelta, TextDelta, FinalResult]
+
+
+async def test_get_result_raises_the_runs_error() -> None:
+    agent = Agent("grok-4", client=ScriptedModel([]))
+    with anyio.fail_after(5), pytest.raises(UserError, match="ran out of replies"):
+        async with agent.run_stream("?") as stream:
+            await stream.get_result()
+
+
+def _sse(*events: bytes) -> httpx2.Response:
+    return httpx2.Response(200, headers={"content-type": "text/event-stream"},
+                           content=b"".join(events))
+
+
+async def test_chunks_before_an_error_event_in_the_same_read_come_first() -> None:
+    chunk = (b'data: {"id":"s","object":"chat.completion.chunk","created":1,"model":"m",'
+             b'"choices":[{"index":0,"delta":{"content":"%s"}}]}\n\n')
+    body = _sse(chunk % b"a", chunk % b"b",
+                b'event: error\ndata: {"error":{"message":"overloaded","status_code":503}}\n\n')
+    client = GrokClient("k", base_url="http://t/v1", max_retries=0,
+                        transport=httpx2.MockTransport(lambda request: body))
+    async with client:
+        stream = await client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "x"}], stream=True)
+        with anyio.fail_after(5):
+            seen = [(await stream.__anext__()).choices[0].delta.content for _ in range(2)]
+            with pytest.raises(APIStreamError, match="overloaded"):
+                await stream.__anext__()
+        assert seen == ["a", "b"]
+        assert stream.current().message.content == "ab"
+        with pytest.raises(StopAsyncIteration):
+            await stream.__anext__()  # the stream was released with the error
+
+
+async def test_nothing_after_done_is_read_as_an_event() -> None:
+    chunk = (b'data: {"id":"s","object":"chat.completion.chunk","created":1,"model":"m",'
+             b'"choices":[{"index":0,"delta":{"content":"%s"},"finish_reason":%s}]}\n\n')
+    body = _sse(chunk % (b"ok", b'"stop"'), b"data: [DONE]\n\n", chunk % (b"late", b"null"))
+    client = GrokClient("k", base_url="http://t/v1", max_retries=0,
+                        transport=httpx2.MockTransport(lambda request: body))
+    async with client:
+        stream = await client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "x"}], stream=True)
+        with anyio.fail_after(5):
+            items = [item async for item in stream]
+        assert [item.choices[0].delta.content for item in items] == ["ok"]
+        assert (await stream.final()).message.content == "ok"
