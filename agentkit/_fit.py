@@ -11,10 +11,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ._model import ClientModel, RetryHook
+from ._model import RetryHook
 from ._responses_input import to_input_items
 from ._responses_model import ResponsesModel, responses_usage
 from ._spec import RunSpec
+from .client import GrokClient
 from .context import RunContext
 from .errors import APIError, BadRequestError, ContextWindowExceeded
 from .history import (
@@ -130,11 +131,11 @@ class RequestFitter:
         return await policy.fit(overflow)
 
     async def _tokenize(self, messages: Sequence[Message], tools: Sequence[Any]) -> int | None:
-        model = self.spec.model
-        if not isinstance(model, ClientModel | ResponsesModel):
+        client = getattr(self.spec.model, "client", None)
+        if not isinstance(client, GrokClient):
             return None  # a scripted or custom model: the estimate stands
         text = json.dumps({"messages": list(messages), "tools": list(tools)}, ensure_ascii=False)
-        response = await model.client.tokenize(text=text, model=self.spec.model_name)
+        response = await client.tokenize(text=text, model=self.spec.model_name)
         return len(response.token_ids)
 
     async def _compact(self, messages: Sequence[Message]) -> tuple[list[dict[str, Any]], int]:

@@ -227,6 +227,10 @@ class CatalogCache:
             return catalog
 
 
+# What a server without the catalog route answers (others mean "not now", not "never").
+_NO_ROUTE = frozenset({400, 401, 403, 404, 405, 410, 501})
+
+
 class Pricer:
     """Prices the responses a server did not price, from a client's catalog: what the agent
     loop asks after each response without `cost_in_usd_ticks`.
@@ -250,10 +254,11 @@ class Pricer:
         try:
             catalog = await self._catalog()
         except APIStatusError as error:
-            _log.info("no price catalog (%s): costs not reported by the server stay unknown",
-                      error.message)
-            self._unavailable = True
-            return None
+            if error.status_code in _NO_ROUTE:
+                _log.info("no price catalog (%s): costs the server does not report stay "
+                          "unknown", error.message)
+                self._unavailable = True
+            return None  # a 429 or 5xx: asked again at the next response
         except APIError:
             return None
         return catalog.cost(model, usage)

@@ -32,14 +32,18 @@ class Unpriced(SimTransport):
     """The simulator with the server's cost taken out of every answer (as a proxy or an
     older server might), counting the requests of each path."""
 
-    def __init__(self, *, catalog: bool = True) -> None:
+    def __init__(self, *, catalog: bool = True, busy_once: bool = False) -> None:
         super().__init__()
         self.catalog = catalog
+        self.busy_once = busy_once
         self.paths: list[str] = []
         self.usages: list[dict[str, Any]] = []
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         self.paths.append(request.url.path)
+        if self.busy_once and request.url.path == "/v1/language-models":
+            self.busy_once = False
+            return httpx2.Response(503, json={"code": "unavailable", "error": "busy"})
         if not self.catalog and request.url.path == "/v1/language-models":
             return httpx2.Response(404, json={"code": "Some requested entity was not found",
                                               "error": "No handler found on route."})
@@ -93,6 +97,17 @@ async def test_a_server_without_a_price_list_is_asked_once_and_the_cost_stays_un
     assert first.usage.cost_usd is None and first.usage.cost_source is None
     assert second.usage.cost_usd is None
     assert second.output  # the run itself is not troubled
+
+
+async def test_a_catalog_that_fails_for_a_moment_is_asked_again() -> None:
+    wire = Unpriced(busy_once=True)
+    async with GrokClient.simulated(transport=wire, max_retries=0) as client:
+        agent = Agent("grok-4.3", tools=[get_forecast], client=client)
+        result = await agent.run("What is the weather in Paris?")
+    # The first response found the catalog busy; the second was priced from it.
+    assert wire.paths.count("/v1/language-models") == 2
+    assert result.usage.cost_source == "prices"
+    assert result.usage.cost_usd and result.usage.cost_usd > 0
 
 
 def _as_chat_usage(raw: dict[str, Any]) -> Usage:

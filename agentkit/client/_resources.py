@@ -295,9 +295,7 @@ class Models:
 
     async def retrieve(self, model: str) -> Model:
         """One model (GET `/models/{id}`); `NotFoundError` when it does not exist."""
-        if not model.strip():
-            raise ConfigurationError("model must be a model id such as 'grok-4.3'")
-        return await self._client.request("GET", f"/models/{model}", None, Model)
+        return await self._client.request("GET", _model_path("/models", model), None, Model)
 
     # `builtins.list`: inside this class `list` is the method above.
     async def language_models(self) -> builtins.list[LanguageModel]:
