@@ -32,7 +32,7 @@ from typing import Any
 
 import anyio
 import pytest
-from anyio.abc import SocketStream
+from anyio.abc import SocketAttribute, SocketStream
 
 from agentkit.client import GrokClient
 from agentkit.errors import ConfigurationError
@@ -433,6 +433,39 @@ async def test_a_hundred_megabyte_body_is_refused_unread(harness: Harness, chunk
     assert sent[0] < (LIMITS.max_body_bytes if chunked else 0) + 24 * MIB
     assert answered < LINGER + 3
     await harness.recovered(server)
+
+
+@pytest.mark.anyio
+async def test_an_accepted_connection_is_read_only_when_the_server_asks() -> None:
+    # The failure this guards against needs a loaded machine to show up through the whole
+    # server (the handler falls behind a fast upload); here the handler simply does not
+    # read for half a second after the accept. Unpaused, anyio's transport would take the
+    # whole 64 MiB into memory meanwhile; paused, the kernel's buffers stop the client.
+    from agentkit.sim.server import _read_only_when_asked
+
+    stop = threading.Event()
+    sent: list[int] = []
+    multi = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    async with multi.listeners[0] as listener:
+        port = listener.extra(SocketAttribute.local_port)
+        with anyio.fail_after(15), socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"x")
+            stream = await listener.accept()
+            _read_only_when_asked(stream)
+            async with anyio.create_task_group() as group:
+                async def push() -> None:
+                    sent.append(await anyio.to_thread.run_sync(push_zeros, sock, 64 * MIB,
+                                                               False, stop))
+                group.start_soon(push)
+                await anyio.sleep(0.5)
+                stop.set()
+                assert await stream.receive(1) == b"x"  # still readable, in order
+                # Drained, so that a pusher blocked on full buffers can see `stop`.
+                with anyio.move_on_after(5):
+                    while not sent:
+                        await stream.receive()
+            await stream.aclose()
+    assert sent[0] < 16 * MIB, sent
 
 
 @pytest.mark.anyio

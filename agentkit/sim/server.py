@@ -418,6 +418,21 @@ async def _shed(stream: SocketStream) -> None:
             await stream.send(_BUSY)
 
 
+def _read_only_when_asked(stream: SocketStream) -> None:
+    """Stop the transport reading until the connection's first `receive()`.
+
+    anyio's asyncio streams read from an accepted socket at once and pause only inside a
+    `receive()` that found nothing queued. A client that sends faster than the handler reads
+    (a 100 MB upload to a loaded server) then keeps the queue from ever emptying, and its
+    bytes pile up in memory past every size limit. Paused here, reading happens only while a
+    `receive()` waits, as anyio intends: the kernel's buffers push back on the client.
+    """
+    transport = getattr(stream, "_transport", None)  # asyncio only; trio reads on demand
+    pause = getattr(transport, "pause_reading", None)
+    if callable(pause):
+        pause()
+
+
 async def _accept(
     listener: SocketListener,
     group: TaskGroup,
@@ -442,6 +457,7 @@ async def _accept(
             retry = min(retry * 2, _ACCEPT_RETRY_MAX)
             continue
         retry = _ACCEPT_RETRY_FIRST
+        _read_only_when_asked(stream)
         # Counted here, not in the task, so a burst of accepts cannot overshoot the cap.
         if stats.open_connections >= limits.max_connections:
             stats._shed_one()
