@@ -8,21 +8,23 @@ hand). The raw loops send the very requests the agent sends: each mode's request
 response format, stream options) is captured once from the agent in process, and the raw
 loop fills in its own messages.
 
-    python bench/bench_transport.py [--runs 200] [--total 500] [--concurrency 100]
+    python bench/bench_transport.py [--runs 25] [--rounds 60] [--total 500] [--concurrency 100]
     python bench/bench_transport.py --profile agentkit-aiohttp:stream   # cProfile one cell
 
 The simulated server (`agentkit.sim.server.serve`, a scripted policy) runs in two separate
 processes on 127.0.0.1: one answering at once (CPU phase) and one with 50 ms before each
-response's first byte (the existing `slow` fault, planned for every request). Each
-(contender, mode) cell runs in a fresh child process, so that its peak RSS is its own and no
-cell warms another's caches. Every loop is bounded in runs and in time.
+response's first byte (the existing `slow` fault, planned for every request). Every loop is
+bounded in runs and in time.
 
-Reported per cell: CPU ms per run (`time.process_time()` of the child over sequential runs,
-best of three samples: other load on the machine only adds), runs/s with `--concurrency` runs
-in flight against the 50 ms server (best of three passes of `--total` runs), and the child's
-peak RSS. Then the ratios agentkit/raw per library. Targets: agentkit on aiohttp within 1.5x
-of raw aiohttp, agentkit on httpx2 within 1.2x of raw httpx2 (CPU per run, every mode); the
-exit status is 1 when one is missed.
+CPU ms per run is `time.process_time()` over sequential runs, measured for raw and agentkit on
+one library in the same child process with their samples interleaved (AB BA AB ...), the best
+of `--rounds` kept for each: a burst of other load on the machine lands on both, and load only
+ever adds. Samples are short (`--runs` runs) and many, so that each contender gets windows in
+which nothing else ran. Throughput (runs/s with `--concurrency` runs in flight against the 50 ms server,
+best of three passes of `--total` runs) and peak RSS come from one fresh child per contender
+and mode, so that the RSS is its own. Then the ratios agentkit/raw per library. Targets:
+agentkit on aiohttp within 1.5x of raw aiohttp, agentkit on httpx2 within 1.2x of raw httpx2
+(CPU per run, every mode); the exit status is 1 when one is missed.
 """
 
 from __future__ import annotations
@@ -292,17 +294,27 @@ async def contender(name: str, mode: str, base_url: str) -> tuple[Run, Close]:
 # -- one cell, in a child process -------------------------------------------------------------
 
 
-async def cpu_per_run(run: Run, expected: Any, runs: int) -> float:
-    for _ in range(30):  # warm the pool and every cache
-        assert await run() == expected
-    samples = []
+async def cpu_per_run(contenders: Mapping[str, Run], expected: Any, runs: int,
+                      rounds: int) -> dict[str, float]:
+    """CPU ms per run of each contender, their samples interleaved (AB BA AB ...).
+
+    Interleaving is what makes the ratio fair on a shared machine: a burst of other load lands
+    on both contenders instead of on whichever ran during it, and the best sample of each is
+    kept because load only ever adds.
+    """
+    for run in contenders.values():
+        for _ in range(30):  # warm the pool and every cache
+            assert await run() == expected
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
     with anyio.fail_after(PHASE_SECONDS):
-        for _ in range(3):
-            started = time.process_time()
-            for _ in range(runs):
-                await run()
-            samples.append((time.process_time() - started) / runs * 1000)
-    return min(samples)
+        for round_ in range(rounds):
+            order = list(contenders.items())
+            for name, run in order if round_ % 2 == 0 else reversed(order):  # ABBA: drift cancels
+                started = time.process_time()
+                for _ in range(runs):
+                    await run()
+                samples[name].append((time.process_time() - started) / runs * 1000)
+    return {name: min(values) for name, values in samples.items()}
 
 
 async def throughput(run: Run, total: int, concurrency: int) -> float:
@@ -320,22 +332,31 @@ async def throughput(run: Run, total: int, concurrency: int) -> float:
     return total / (time.perf_counter() - started)
 
 
-async def cell(args: argparse.Namespace) -> dict[str, float]:
-    name, mode = args.cell.split(":")
-    fast, slow = args.urls
-    run, close = await contender(name, mode, fast)
+async def pair(args: argparse.Namespace) -> dict[str, float]:
+    """The CPU phase of one (library, mode): raw and agentkit in one process, interleaved."""
+    library, mode = args.pair.split(":")
+    names = (f"raw-{library}", f"agentkit-{library}")
+    built = {name: await contender(name, mode, args.urls[0]) for name in names}
     try:
-        cpu = await cpu_per_run(run, EXPECTED[mode], args.runs)
+        return await cpu_per_run({name: run for name, (run, _) in built.items()},
+                                 EXPECTED[mode], args.runs, args.rounds)
     finally:
-        await close()
-    run, close = await contender(name, mode, slow)
+        for _, close in built.values():
+            await close()
+
+
+async def cell(args: argparse.Namespace) -> dict[str, float]:
+    """Throughput and peak RSS of one contender in one mode, alone in its process."""
+    name, mode = args.cell.split(":")
+    run, close = await contender(name, mode, args.urls[1])
     try:
+        assert await run() == EXPECTED[mode]
         await throughput(run, args.concurrency, args.concurrency)  # open the connections
         rate = max([await throughput(run, args.total, args.concurrency) for _ in range(3)])
     finally:
         await close()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return {"cpu_ms": cpu, "runs_per_s": rate, "rss_mb": rss}
+    return {"runs_per_s": rate, "rss_mb": rss}
 
 
 async def profile(args: argparse.Namespace) -> None:
@@ -351,7 +372,7 @@ async def profile(args: argparse.Namespace) -> None:
             profiler = cProfile.Profile()
             profiler.enable()
             with anyio.fail_after(PHASE_SECONDS):
-                for _ in range(args.runs):
+                for _ in range(args.runs * args.rounds // 4):
                     await run()
             profiler.disable()
         finally:
@@ -364,25 +385,39 @@ async def profile(args: argparse.Namespace) -> None:
 # -- the report -------------------------------------------------------------------------------
 
 
-def run_cell(
-    name: str, mode: str, urls: tuple[str, str], args: argparse.Namespace
-) -> dict[str, float] | None:
-    command = [sys.executable, __file__, "--cell", f"{name}:{mode}", "--urls", *urls,
-               "--runs", str(args.runs), "--total", str(args.total),
-               "--concurrency", str(args.concurrency)]
+def child(flag: str, value: str, urls: tuple[str, str],
+          args: argparse.Namespace) -> dict[str, float] | None:
+    """Run this script as a child with `flag value`; its figures, or None when it failed."""
+    command = [sys.executable, __file__, flag, value, "--urls", *urls,
+               "--runs", str(args.runs), "--rounds", str(args.rounds),
+               "--total", str(args.total), "--concurrency", str(args.concurrency)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=CELL_SECONDS,
                               env={**os.environ, "PYTHONHASHSEED": "0"})
     except subprocess.TimeoutExpired:
-        print(f"  {name} {mode}: timed out after {CELL_SECONDS} s", flush=True)
+        print(f"  {value}: timed out after {CELL_SECONDS} s", flush=True)
         return None
     if done.returncode != 0:
-        print(f"  {name} {mode}: failed\n{done.stderr[-2000:]}", flush=True)
+        print(f"  {value}: failed\n{done.stderr[-2000:]}", flush=True)
         return None
     figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"  {name:<17} {mode:<10} CPU/run {figures['cpu_ms']:6.3f} ms  "
-          f"{figures['runs_per_s']:7.1f} runs/s  RSS {figures['rss_mb']:6.1f} MB", flush=True)
+    print(f"  {value:<26} " + "  ".join(f"{key} {number:.3f}" for key, number in figures.items()),
+          flush=True)
     return figures
+
+
+def measure(mode: str, urls: tuple[str, str],
+            args: argparse.Namespace) -> dict[tuple[str, str], dict[str, float] | None]:
+    """Every contender's figures in one mode: CPU in pairs per library, the rest per cell."""
+    results: dict[tuple[str, str], dict[str, float] | None] = {}
+    for library in LIBRARIES:
+        cpu = child("--pair", f"{library}:{mode}", urls, args)
+        for kind in ("raw", "agentkit"):
+            name = f"{kind}-{library}"
+            rest = child("--cell", f"{name}:{mode}", urls, args)
+            results[(name, mode)] = (
+                None if cpu is None or rest is None else {"cpu_ms": cpu[name], **rest})
+    return results
 
 
 def report(results: dict[tuple[str, str], dict[str, float] | None]) -> bool:
@@ -420,16 +455,20 @@ def main(args: argparse.Namespace) -> int:
     if args.cell:
         print(json.dumps(anyio.run(cell, args)))
         return 0
+    if args.pair:
+        print(json.dumps(anyio.run(pair, args)))
+        return 0
     if args.profile:
         anyio.run(profile, args)
         return 0
-    print(f"{args.runs} sequential runs per CPU sample; {args.total} runs at {args.concurrency} "
-          f"in flight against {LATENCY * 1000:.0f} ms per response; one child per cell")
+    print(f"CPU: {args.rounds} interleaved samples of {args.runs} sequential runs per contender, "
+          f"raw and agentkit in one child per library and mode; throughput: {args.total} runs "
+          f"at {args.concurrency} in flight against {LATENCY * 1000:.0f} ms per response, one "
+          "child per contender and mode (its peak RSS)")
     results: dict[tuple[str, str], dict[str, float] | None] = {}
     with server(0.0) as fast, server(LATENCY) as slow:
         for mode in MODES:
-            for name in CONTENDERS:
-                results[(name, mode)] = run_cell(name, mode, (fast, slow), args)
+            results.update(measure(mode, (fast, slow), args))
     return 0 if report(results) else 1
 
 
@@ -438,10 +477,13 @@ if __name__ == "__main__":
         asyncio.run(_serve(sys.argv[2], float(sys.argv[3])))
         raise SystemExit(0)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=200, help="sequential runs per CPU sample")
+    parser.add_argument("--runs", type=int, default=25, help="sequential runs per CPU sample")
+    parser.add_argument("--rounds", type=int, default=60,
+                        help="interleaved CPU samples per contender (the best is kept)")
     parser.add_argument("--total", type=int, default=500, help="runs per throughput pass")
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--cell", help=argparse.SUPPRESS)
+    parser.add_argument("--pair", help=argparse.SUPPRESS)
     parser.add_argument("--urls", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--profile", metavar="CONTENDER:MODE",
                         help="profile one cell's sequential runs; contenders: "
