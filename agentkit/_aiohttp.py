@@ -18,6 +18,7 @@ import anyio.to_thread
 from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
+from ._deadline import Deadline
 from ._http import (
     HTTPResponse,
     HTTPStream,
@@ -109,6 +110,9 @@ class _AiohttpStream:
             raise _translate(error, self._method, self._url, self._secrets) from _cause(
                 error, self._secrets
             )
+
+    def fully_received(self) -> bool:
+        return self._response.content.at_eof()
 
     async def aclose(self) -> None:
         # Back to the pool when the body was read to the end; a half-read one is dropped.
@@ -214,9 +218,7 @@ class AiohttpClient:
     ) -> HTTPResponse:
         """Send a request and read the whole response."""
         started = time.perf_counter()
-        with anyio.move_on_after(
-            deadline_for(timeout if timeout is not None else self._default_timeout)
-        ):
+        with Deadline(deadline_for(timeout if timeout is not None else self._default_timeout)):
             try:
                 response = await self._request(method, url, headers, body, timeout)
                 try:
@@ -244,9 +246,7 @@ class AiohttpClient:
         timeout: float | None = None,
     ) -> HTTPStream:
         """Send a request and return as soon as the headers are in."""
-        with anyio.move_on_after(
-            deadline_for(timeout if timeout is not None else self._default_timeout)
-        ):
+        with Deadline(deadline_for(timeout if timeout is not None else self._default_timeout)):
             try:
                 response = await self._request(method, url, headers, body, timeout)
             except _FAILURES as error:

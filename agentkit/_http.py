@@ -14,10 +14,10 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
-import anyio
 import httpx2
 
 from ._cassette import Cassette, Interaction, ReplayMismatchError
+from ._deadline import Deadline
 from ._switch import check_model_request
 from .errors import (
     APIConnectionError,
@@ -87,6 +87,11 @@ class HTTPStream(Protocol):
 
     async def read(self) -> bytes:
         """The rest of the body at once (for error responses to a streaming request)."""
+        ...
+
+    def fully_received(self) -> bool:
+        """True when the rest of the body is here already: reading it will not wait. False
+        when unknown."""
         ...
 
     async def aclose(self) -> None:
@@ -208,6 +213,10 @@ class _HttpxStream:
             raise _translate(error, self._method, self._url, self._secrets) from chained(
                 error, self._secrets
             )
+
+    def fully_received(self) -> bool:
+        # httpcore2 parses what arrived only when asked to read: it cannot tell.
+        return False
 
     async def aclose(self) -> None:
         """Release the connection."""
@@ -359,9 +368,7 @@ class HTTPClient:
         if self._guarded:
             check_model_request(method, url)
         # httpx2 enforces its timeouts on network transports only; see `deadline_for`.
-        with anyio.move_on_after(
-            deadline_for(timeout if timeout is not None else self._default_timeout)
-        ):
+        with Deadline(deadline_for(timeout if timeout is not None else self._default_timeout)):
             try:
                 request = self._request(method, url, headers, body, timeout)
                 return await self._client.send(request, stream=stream)
@@ -540,6 +547,9 @@ class _RecordedStream:
         self._parts.append(data)
         self._finish()
         return data
+
+    def fully_received(self) -> bool:
+        return self._inner.fully_received()
 
     async def aclose(self) -> None:
         try:

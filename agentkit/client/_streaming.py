@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
-import anyio
 from pydantic import BaseModel, ValidationError
 from pydantic_core import SchemaValidator
 
 from .._accumulate import ChatAccumulator
+from .._deadline import Deadline
 from .._http import HTTPStream
 from .._sse import ServerSentEvent, SSEDecoder
 from ..errors import (
@@ -138,7 +138,12 @@ class AsyncStream(Generic[ItemT]):
         chunks = self._chunks
         if chunks is None or self._ended:
             return
-        with anyio.move_on_after(_DRAIN_SECONDS):
+        if self._response.fully_received():  # nothing to wait for: no deadline to set
+            async for _ in chunks:
+                pass
+            self._ended = True
+            return
+        with Deadline(_DRAIN_SECONDS):
             async for _ in chunks:
                 pass
             self._ended = True
