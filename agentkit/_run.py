@@ -55,6 +55,7 @@ from .state import Capabilities, Interruption, RunState
 from .steps import ModelRequestStep, ModelResponseStep, OutputStep, PausedStep, RunStep
 from .tool import Tool
 from .types.chat import ChatCompletion, ToolCall
+from .usage import RunUsage
 
 __all__ = [
     "AgentRun",
@@ -85,6 +86,27 @@ _MAX_FALLBACKS = 4
 
 
 
+
+
+class _RetryCounter:
+    """Told by the client of each request it sends again: the failed one still counts.
+
+    An object of its own rather than a method of the run, which keeps it: a bound method
+    would make every run a reference cycle, freed only when the garbage collector gets to it
+    (with thousands of runs in flight, a collection every few runs).
+    """
+
+    __slots__ = ("_hooks", "_info", "_usage")
+
+    def __init__(self, usage: RunUsage, hooks: HookSet | None, info: RunInfo | None) -> None:
+        self._usage = usage
+        self._hooks = hooks
+        self._info = info
+
+    def __call__(self, error: APIError) -> None:
+        self._usage.requests += 1
+        if self._hooks is not None:
+            self._hooks.call_now("on_retry", self._info, error)
 
 
 class AgentRun(ToolTurn, Generic[OutputT]):
@@ -129,7 +151,6 @@ class AgentRun(ToolTurn, Generic[OutputT]):
         self._stepping = False  # whether someone reads the steps (agent.iter)
         self.hooks = hooks
         self.cleanup: AsyncExitStack | None = None  # what the run opened (tool sources)
-        self._fitter = RequestFitter(spec, state, ctx, state.usage, self._count_retry)
         # The Responses adapter keeps its chain in the run state; other models take no context.
         self._complete: Callable[..., Awaitable[ChatCompletion]] = spec.model.complete
         self._open_stream: Callable[..., AbstractAsyncContextManager[StreamedResponse]] = (
@@ -145,6 +166,8 @@ class AgentRun(ToolTurn, Generic[OutputT]):
                 spec.agent_name, spec.model_name, ctx, conversation_id=conversation_id,
                 resumed=resumed,
             )
+        self._count_retry = _RetryCounter(state.usage, hooks, self.info)
+        self._fitter = RequestFitter(spec, state, ctx, state.usage, self._count_retry)
 
     async def run(self) -> RunResult[OutputT]:
         """Go until the model gives a valid answer, a call waits for a decision, or a budget or
@@ -609,12 +632,6 @@ class AgentRun(ToolTurn, Generic[OutputT]):
         if failures:
             raise failures[0]
         return outcome[0]
-
-    def _count_retry(self, error: APIError) -> None:
-        # The client sent a request that failed and will send it again: it still counts.
-        self.usage.requests += 1
-        if self.hooks is not None:
-            self.hooks.call_now("on_retry", self.info, error)
 
     def _fallback(self, error: BadRequestError, request: Mapping[str, Any]) -> Capabilities | None:
         """The capabilities to retry with after a 400, or None if the 400 is not about one."""

@@ -165,3 +165,37 @@ async def test_streaming_text_from_the_simulated_model(api: str) -> None:
     text = "".join(events[i].text for i in deltas)  # type: ignore[union-attr]
     assert text == stream.result.output
     assert "Rain" in text
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["run", "run_stream"])
+async def test_a_finished_run_leaves_no_reference_cycle_behind(api: str, streamed: bool) -> None:
+    # A run freed by reference counting costs nothing more; one caught in a cycle waits for
+    # the garbage collector, which at thousands of runs in flight runs every few runs.
+    import gc
+
+    from agentkit._run import AgentRun
+    from agentkit.state import RunState
+
+    async def one_run(agent: Agent[Any, Any]) -> None:
+        if streamed:
+            async with agent.run_stream("Will it rain in Paris?") as stream:
+                async for _ in stream:
+                    pass
+        else:
+            await agent.run("Will it rain in Paris?")
+
+    async with GrokClient.simulated(weather_policy) as client:
+        agent = Agent("grok-4", api=api, tools=[get_forecast], output_type=Forecast, client=client)
+        await one_run(agent)  # caches and pools filled: what follows is the run's own
+        gc.collect()
+        gc.disable()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            await one_run(agent)
+            gc.collect()
+            caught = [type(o).__name__ for o in gc.garbage if isinstance(o, AgentRun | RunState)]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            gc.enable()
+    assert caught == []
