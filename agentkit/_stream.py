@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 import anyio
 
@@ -35,7 +37,7 @@ class _Handoff:
     the run wait for the reader, as the memory stream did.
     """
 
-    __slots__ = ("_closed", "_detached", "_event", "_ignored", "_items", "_readable",
+    __slots__ = ("_closed", "_detached", "_event_class", "_ignored", "_items", "_readable",
                  "_writable")
 
     def __init__(self) -> None:
@@ -45,9 +47,17 @@ class _Handoff:
         self._detached = False  # the reader has gone: a send fails
         self._readable: anyio.Event | None = None  # set when an event or the end comes
         self._writable: anyio.Event | None = None  # set when the reader makes room
-        # The running backend's own Event class: `anyio.Event()` looks the backend up each
-        # time, which costs more than the event itself.
-        self._event: Callable[[], anyio.Event] = type(anyio.Event())
+        # The running backend's own Event class, found at the first wait: `anyio.Event()`
+        # looks the backend up each time, which costs more than the event itself.
+        self._event_class: Callable[[], anyio.Event] | None = None
+
+    def _event(self) -> anyio.Event:
+        make = self._event_class
+        if make is None:
+            event = anyio.Event()
+            self._event_class = type(event)
+            return event
+        return make()
 
     async def send(self, event: AgentEvent) -> None:
         """Queue `event`; wait only while the queue is full."""
@@ -119,6 +129,84 @@ class _Handoff:
             waiting.set()
 
 
+class _RunTask(Protocol):
+    """The task a stream's run goes on in, owned by the stream's `async with` block."""
+
+    def cancel(self) -> None:
+        """Ask the run to stop (it is cancelled at its next wait)."""
+        ...
+
+    async def wait(self) -> None:
+        """Return once the run has ended; the run outlives no block, even a cancelled one."""
+        ...
+
+
+class _AsyncioRunTask:
+    """The run as a plain asyncio task in a cancel scope of its own: a third of the cost of a
+    task group and its task.
+
+    The scope, not `Task.cancel()`, stops the run, so that the shielded steps inside it (hooks
+    told of the end, state written out) finish as they would in a task group. The group would
+    also cancel the run when a scope around the block is cancelled; here the reader is
+    cancelled instead, which leaves the block, and leaving cancels the run: the same end.
+    """
+
+    __slots__ = ("_scope", "_task")
+
+    def __init__(self, run: Coroutine[Any, Any, None]) -> None:
+        self._scope = anyio.CancelScope()
+        self._task = asyncio.get_running_loop().create_task(self._in_scope(run))
+
+    async def _in_scope(self, run: Coroutine[Any, Any, None]) -> None:
+        with self._scope:
+            await run
+
+    def cancel(self) -> None:
+        self._scope.cancel()
+
+    async def wait(self) -> None:
+        task = self._task
+        if not task.done():
+            try:
+                await asyncio.wait((task,))
+            except asyncio.CancelledError:
+                # This block is cancelled too: still wait for the run's end (shielded, or the
+                # cancellation would wake this task at every pass of the loop), then go on.
+                with anyio.CancelScope(shield=True):
+                    while not task.done():
+                        with contextlib.suppress(asyncio.CancelledError):  # a bare Task.cancel
+                            await asyncio.wait((task,))
+                raise
+        failure = None if task.cancelled() else task.exception()
+        if failure is not None:  # not an Exception: the run hands those to the reader
+            raise failure
+
+
+class _TaskGroupRunTask:
+    """The run in an anyio task group, on event loops other than asyncio (trio)."""
+
+    __slots__ = ("_group",)
+
+    def __init__(self, group: TaskGroup) -> None:
+        self._group = group
+
+    @classmethod
+    async def start(cls, run: Callable[[], Coroutine[Any, Any, None]]) -> _TaskGroupRunTask:
+        group = anyio.create_task_group()
+        await group.__aenter__()
+        group.start_soon(run)
+        return cls(group)
+
+    def cancel(self) -> None:
+        self._group.cancel_scope.cancel()
+
+    async def wait(self) -> None:
+        # The block's own exception is not the group's business: passed in, it would come
+        # back wrapped in an ExceptionGroup. The run task never raises (it hands its error
+        # to the reader), so the group only waits here for the task to end.
+        await self._group.__aexit__(None, None, None)
+
+
 class AgentStream(Generic[OutputT]):
     """A streaming run: an async context manager and an async iterator of `AgentEvent`s.
 
@@ -136,18 +224,20 @@ class AgentStream(Generic[OutputT]):
         self._finish = finish
         self._result: RunResult[OutputT] | None = None
         self._error: Exception | None = None
-        self._group: TaskGroup | None = None
+        self._task: _RunTask | None = None
         self._events: _Handoff | None = None
         self._running = False  # the run task has not ended
 
     async def __aenter__(self) -> Self:
-        if self._group is not None:
+        if self._events is not None:
             raise UserError("a run stream can be entered once; call agent.run_stream() again")
-        self._events = _Handoff()
-        self._group = anyio.create_task_group()
-        await self._group.__aenter__()
+        events = self._events = _Handoff()
         self._running = True
-        self._group.start_soon(self._drive, self._events)
+        loop = asyncio._get_running_loop()
+        if loop is not None and asyncio.current_task(loop) is not None:
+            self._task = _AsyncioRunTask(self._drive(events))
+        else:
+            self._task = await _TaskGroupRunTask.start(lambda: self._drive(events))
         return self
 
     async def __aexit__(
@@ -156,15 +246,12 @@ class AgentStream(Generic[OutputT]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool | None:
-        assert self._group is not None
+        assert self._task is not None
         assert self._events is not None
         if self._running:  # a run read to its end has nothing left to cancel
-            self._group.cancel_scope.cancel()
+            self._task.cancel()
         try:
-            # The block's own exception is not the group's business: passed in, it would come
-            # back wrapped in an ExceptionGroup. The run task never raises (it hands its error
-            # to the reader), so the group only waits here for the cancelled task to end.
-            await self._group.__aexit__(None, None, None)
+            await self._task.wait()
         finally:
             self._events.detach()
         if exc_type is None and self._error is not None:

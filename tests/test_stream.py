@@ -125,3 +125,70 @@ async def test_nothing_after_done_is_read_as_an_event() -> None:
             items = [item async for item in stream]
         assert [item.choices[0].delta.content for item in items] == ["ok"]
         assert (await stream.final()).message.content == "ok"
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_a_scope_cancelled_around_the_block_ends_the_run_with_it() -> None:
+    started = anyio.Event()
+
+    @tool
+    async def wait_long() -> str:
+        """Wait a long time."""
+        started.set()
+        await anyio.sleep(30)
+        return "done"
+
+    agent = Agent("grok-4", tools=[wait_long], client=ScriptedModel([call("wait_long", {}), "ok"]))
+    with anyio.fail_after(5):
+        with anyio.CancelScope() as outer:
+            async with agent.run_stream("?") as stream:
+                async def cancel_once_started() -> None:
+                    await started.wait()
+                    outer.cancel()
+
+                async with anyio.create_task_group() as group:
+                    group.start_soon(cancel_once_started)
+                    await stream.get_result()
+        assert outer.cancelled_caught
+    with pytest.raises(UserError, match="not finished"):
+        _ = stream.result
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_leaving_waits_for_the_run_to_end_even_when_cancelled_meanwhile() -> None:
+    # The tool finishes a shielded step after its cancellation: the block must not be left
+    # while the run still goes on in the background.
+    ended: list[str] = []
+    started = anyio.Event()
+
+    @tool
+    async def tidy() -> str:
+        """Tidy up."""
+        try:
+            started.set()
+            await anyio.sleep(30)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.sleep(0.05)
+                ended.append("tidied")
+        return "done"
+
+    agent = Agent("grok-4", tools=[tidy], client=ScriptedModel([call("tidy", {}), "ok"]))
+    with anyio.fail_after(5), anyio.CancelScope() as outer:
+        async with agent.run_stream("?") as stream:
+            await started.wait()
+            outer.cancel()
+            await stream.get_result()
+    assert ended == ["tidied"]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_a_stream_read_to_its_end_on_either_event_loop() -> None:
+    agent = Agent("grok-4", client=ScriptedModel(["it is 4", "it is 4"]))
+    with anyio.fail_after(5):
+        async with agent.run_stream("?") as stream:
+            kinds = [type(event) async for event in stream]
+        async with agent.run_stream("?") as again:
+            result = await again.get_result()
+    assert kinds[-1] is FinalResult
+    assert result.output == "it is 4"
