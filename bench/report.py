@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     parts = [
         ("transports", ["bench_transport.py"]
-         + (["--runs", "50", "--total", "100"] if args.quick else [])),
+         + (["--runs", "10", "--rounds", "10", "--repeats", "1", "--total", "100"]
+            if args.quick else [])),
         ("import time", ["bench_import.py"]),
         ("scaling", ["bench_scale.py"] + (["--sizes", "100,1000"] if args.quick else [])),
     ]

@@ -71,5 +71,6 @@ def test_every_python_block_of_the_section_runs(tmp_path: Path) -> None:
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert expected, "the section should hold tests to run"
-    passed = re.findall(r"^PASSED \S+::(test_\w+)", done.stdout, re.MULTILINE)
-    assert sorted(passed) == sorted(expected), output
+    # anyio's plugin runs an async test once per event loop installed (asyncio, trio).
+    passed = set(re.findall(r"^PASSED \S+::(test_\w+)", done.stdout, re.MULTILINE))
+    assert passed == set(expected), output
