@@ -146,6 +146,51 @@ async def test_malformed_requests_get_an_error(
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("first_piece", [1, 30_000, 65_000])
+async def test_a_head_over_the_limit_is_refused_however_it_arrives(
+    base_url: str, first_piece: int
+) -> None:
+    # One read that crosses the 64 KiB limit and holds the blank line used to pass the
+    # whole head: the refusal must not depend on how TCP splits the bytes.
+    request = b"GET /v1/health HTTP/1.1\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n"
+    received = b""
+    with anyio.fail_after(10):
+        async with await anyio.connect_tcp("127.0.0.1", port_of(base_url)) as stream:
+            await stream.send(request[:first_piece])
+            await anyio.sleep(0.05)
+            await stream.send(request[first_piece:])
+            try:
+                while True:
+                    received += await stream.receive()
+            except (anyio.EndOfStream, anyio.BrokenResourceError):
+                pass
+    assert received.startswith(b"HTTP/1.1 431")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("line", [b"1" * 2_000, b"0\r\n" + b"X-Trailer: " + b"b" * 70_000])
+async def test_overlong_chunk_lines_are_refused_however_they_arrive(
+    base_url: str, line: bytes
+) -> None:
+    head = (
+        b"POST /v1/tokenize-text HTTP/1.1\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
+    received = b""
+    with anyio.fail_after(10):
+        async with await anyio.connect_tcp("127.0.0.1", port_of(base_url)) as stream:
+            await stream.send(head + line[:10])
+            await anyio.sleep(0.05)
+            await stream.send(line[10:] + b"\r\n\r\n")
+            try:
+                while True:
+                    received += await stream.receive()
+            except (anyio.EndOfStream, anyio.BrokenResourceError):
+                pass
+    assert received.startswith((b"HTTP/1.1 400", b"HTTP/1.1 431")), received[:40]
+
+
+@pytest.mark.anyio
 async def test_chunked_request_bodies_and_expect_continue(base_url: str) -> None:
     body = b'{"model":"grok-4","text":"hello"}'
     request = (
