@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Protocol
 
 from ._model import ChatModel
 from ._schema import Target
@@ -22,8 +22,18 @@ from .usage import UsageLimits
 
 __all__ = ["Emit", "HandoffRoute", "OutputValidator", "RunSpec"]
 
-Emit: TypeAlias = Callable[[AgentEvent], Awaitable[None]]
-"""Where a streaming run sends its events."""
+class Emit(Protocol):
+    """Where a streaming run sends its events."""
+
+    async def __call__(self, event: AgentEvent, /) -> None:
+        """Hand `event` on (waiting while the reader is behind)."""
+        ...
+
+    @property
+    def wanted(self) -> bool:
+        """False once nobody will look at the events (the reader awaits the result only):
+        the run may then skip making the events it makes for listeners alone."""
+        ...
 
 
 class OutputValidator:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
@@ -59,7 +60,12 @@ class _Handoff:
             return event
         return make()
 
-    async def send(self, event: AgentEvent) -> None:
+    @property
+    def wanted(self) -> bool:
+        """Whether a reader will look at the events sent from now on."""
+        return not (self._ignored or self._detached)
+
+    async def __call__(self, event: AgentEvent) -> None:
         """Queue `event`; wait only while the queue is full."""
         if self._ignored and not self._detached:
             return
@@ -132,6 +138,15 @@ class _Handoff:
 class _RunTask(Protocol):
     """The task a stream's run goes on in, owned by the stream's `async with` block."""
 
+    def begin(self) -> None:
+        """Start the run now if it has not started: a reader is waiting for its events."""
+        ...
+
+    def claim(self) -> Coroutine[Any, Any, None] | None:
+        """The run, for the caller to await in its own task, if nothing has started it yet
+        and the caller is the task that owns the block; else None."""
+        ...
+
     def cancel(self) -> None:
         """Ask the run to stop (it is cancelled at its next wait)."""
         ...
@@ -149,23 +164,52 @@ class _AsyncioRunTask:
     told of the end, state written out) finish as they would in a task group. The group would
     also cancel the run when a scope around the block is cancelled; here the reader is
     cancelled instead, which leaves the block, and leaving cancels the run: the same end.
+
+    The task is made at the next pass of the event loop, when a task made at once would first
+    run anyway. A reader that asks for the result alone before then runs the run itself (see
+    `claim`): no task, no hand-off, as cheap as `agent.run()`.
     """
 
-    __slots__ = ("_scope", "_task")
+    __slots__ = ("_context", "_loop", "_owner", "_run", "_scope", "_start", "_task")
 
     def __init__(self, run: Coroutine[Any, Any, None]) -> None:
+        loop = self._loop = asyncio.get_running_loop()
+        self._owner = asyncio.current_task(loop)
+        self._run: Coroutine[Any, Any, None] | None = run  # None once a task or caller has it
         self._scope = anyio.CancelScope()
-        self._task = asyncio.get_running_loop().create_task(self._in_scope(run))
+        self._task: asyncio.Task[None] | None = None
+        # The run sees the context of the block's entry, as a task made there would.
+        self._context = contextvars.copy_context()
+        self._start = loop.call_soon(self.begin, context=self._context)
+
+    def begin(self) -> None:
+        run, self._run = self._run, None
+        if run is not None:
+            self._start.cancel()
+            self._task = self._loop.create_task(self._in_scope(run), context=self._context)
+
+    def claim(self) -> Coroutine[Any, Any, None] | None:
+        if self._run is None or asyncio.current_task(self._loop) is not self._owner:
+            return None
+        run, self._run = self._run, None
+        self._start.cancel()
+        return run
 
     async def _in_scope(self, run: Coroutine[Any, Any, None]) -> None:
         with self._scope:
             await run
 
     def cancel(self) -> None:
+        run, self._run = self._run, None
+        if run is not None:  # never started: nothing ran, nothing to stop
+            self._start.cancel()
+            run.close()
         self._scope.cancel()
 
     async def wait(self) -> None:
         task = self._task
+        if task is None:
+            return  # never started, or run by the block's own task, which is here now
         if not task.done():
             try:
                 await asyncio.wait((task,))
@@ -196,6 +240,12 @@ class _TaskGroupRunTask:
         await group.__aenter__()
         group.start_soon(run)
         return cls(group)
+
+    def begin(self) -> None:
+        pass  # started with the group
+
+    def claim(self) -> Coroutine[Any, Any, None] | None:
+        return None  # started with the group
 
     def cancel(self) -> None:
         self._group.cancel_scope.cancel()
@@ -262,11 +312,11 @@ class AgentStream(Generic[OutputT]):
 
     async def _drive(self, events: _Handoff) -> None:
         try:
-            run = await self._start(emit=events.send)
+            run = await self._start(emit=events)
             result = await run.run()
             await self._finish(result)
             self._result = result
-            await events.send(FinalResult(result))
+            await events(FinalResult(result))
         except Exception as error:  # handed to the reader; cancellation passes through
             self._error = error
         finally:
@@ -283,6 +333,8 @@ class AgentStream(Generic[OutputT]):
         event = events.take()  # most events are queued already: no await for them
         if event is not None:
             return event
+        if self._task is not None:
+            self._task.begin()
         try:
             return await events.receive()
         except anyio.EndOfStream:
@@ -306,9 +358,12 @@ class AgentStream(Generic[OutputT]):
         """Wait for the run to end, dropping the events not read yet, and return the result
         (or raise the run's error)."""
         if self._events is not None:
-            # Nobody will see the remaining events: the run need not queue them, nor wake
-            # this task for each one.
+            # Nobody will see the remaining events: the run need not make or queue them,
+            # nor wake this task for each one.
             self._events.ignore()
+            run = self._task.claim() if self._task is not None else None
+            if run is not None:
+                await run  # not started yet: it goes on here, as `agent.run()` would
         async for _ in self:
             pass
         return self.result

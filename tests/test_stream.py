@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import gc
+import warnings
 
 import anyio
 import httpx2
@@ -192,3 +195,84 @@ async def test_a_stream_read_to_its_end_on_either_event_loop() -> None:
             result = await again.get_result()
     assert kinds[-1] is FinalResult
     assert result.output == "it is 4"
+
+
+CALLER: contextvars.ContextVar[str] = contextvars.ContextVar("CALLER", default="unset")
+
+
+def _recording_agent(seen: list[tuple[asyncio.Task[object] | None, str]]) -> Agent[None, str]:
+    @tool
+    async def where() -> str:
+        """Say where the run goes on."""
+        seen.append((asyncio.current_task(), CALLER.get()))
+        return "here"
+
+    return Agent("grok-4", tools=[where], client=ScriptedModel([call("where", {}), "done"]))
+
+
+async def test_get_result_at_once_runs_the_run_in_the_blocks_own_task() -> None:
+    seen: list[tuple[asyncio.Task[object] | None, str]] = []
+    agent = _recording_agent(seen)
+    CALLER.set("block")
+    with anyio.fail_after(5):
+        async with agent.run_stream("?") as stream:
+            result = await stream.get_result()
+    assert result.output == "done"
+    assert seen == [(asyncio.current_task(), "block")]
+
+
+async def test_get_result_after_the_run_began_waits_for_its_task() -> None:
+    seen: list[tuple[asyncio.Task[object] | None, str]] = []
+    agent = _recording_agent(seen)
+    CALLER.set("block")
+    with anyio.fail_after(5):
+        async with agent.run_stream("?") as stream:
+            await anyio.sleep(0.01)  # the run starts on its own meanwhile
+            CALLER.set("changed after entering")
+            result = await stream.get_result()
+    assert result.output == "done"
+    [(task, value)] = seen
+    assert task is not asyncio.current_task()
+    assert value == "block"  # the run sees the context of the block's entry
+
+
+async def test_get_result_from_another_task_than_the_blocks() -> None:
+    seen: list[tuple[asyncio.Task[object] | None, str]] = []
+    agent = _recording_agent(seen)
+    results: list[str] = []
+    with anyio.fail_after(5):
+        async with agent.run_stream("?") as stream:
+            async def read() -> None:
+                results.append((await stream.get_result()).output)
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(read)
+    assert results == ["done"]
+    assert len(seen) == 1
+
+
+async def test_the_run_starts_without_a_reader() -> None:
+    model = ScriptedModel(["hello", "unused"])
+    agent = Agent("grok-4", client=model)
+    with anyio.fail_after(5):
+        async with agent.run_stream("?") as stream:
+            for _ in range(50):
+                if model.remaining == 1:
+                    break
+                await anyio.sleep(0.01)
+            assert model.remaining == 1  # asked the model while nobody read
+            assert (await stream.get_result()).output == "hello"
+
+
+async def test_a_stream_left_at_once_asks_nothing_and_leaves_no_coroutine_behind() -> None:
+    model = ScriptedModel(["hello"])
+    agent = Agent("grok-4", client=model)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        async with agent.run_stream("?") as stream:
+            pass
+        gc.collect()
+    assert model.remaining == 1
+    assert not [w for w in caught if "never awaited" in str(w.message)]
+    with pytest.raises(UserError, match="not finished"):
+        _ = stream.result
