@@ -21,9 +21,9 @@ one library in the same child process with their samples interleaved (AB BA AB .
 of `--rounds` kept for each: a burst of other load on the machine lands on both, and load only
 ever adds. Samples are short (`--runs` runs) and many, so that each contender gets windows in
 which nothing else ran; `--repeats` such children run per library and mode, and the one with
-the median agentkit/raw ratio is reported. Throughput (runs/s with `--concurrency` runs in flight against the 50 ms server,
-best of three passes of `--total` runs) and peak RSS come from one fresh child per contender
-and mode, so that the RSS is its own. Then the ratios agentkit/raw per library. Targets:
+the median agentkit/raw ratio is reported. Throughput (runs/s with `--concurrency` runs in
+flight against the 50 ms server, best of three passes of `--total` runs) and peak RSS come
+from one fresh child per contender and mode, so that the RSS is its own. Then the ratios agentkit/raw per library. Targets:
 agentkit on aiohttp within 1.5x of raw aiohttp, agentkit on httpx2 within 1.2x of raw httpx2
 (CPU per run, every mode); the exit status is 1 when one is missed.
 """
@@ -474,7 +474,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     print(f"CPU: {args.rounds} interleaved samples of {args.runs} sequential runs per contender, "
           f"raw and agentkit in one child per library and mode, {args.repeats} such children "
-          "(the median ratio kept); throughput: {args.total} runs "
+          f"(the median ratio kept); throughput: {args.total} runs "
           f"at {args.concurrency} in flight against {LATENCY * 1000:.0f} ms per response, one "
           "child per contender and mode (its peak RSS)")
     results: dict[tuple[str, str], dict[str, float] | None] = {}

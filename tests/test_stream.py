@@ -6,11 +6,14 @@ import asyncio
 import contextvars
 import gc
 import warnings
+from collections.abc import Iterator
 
 import anyio
 import httpx2
 import pytest
 
+import agentkit._run
+from agentkit._stream import _BUFFER
 from agentkit.agent import Agent
 from agentkit.client import GrokClient
 from agentkit.errors import APIStreamError, UserError
@@ -199,21 +202,34 @@ async def test_a_stream_read_to_its_end_on_either_event_loop() -> None:
 
 CALLER: contextvars.ContextVar[str] = contextvars.ContextVar("CALLER", default="unset")
 
+# Where the run's tool ran: its task, and what it read of CALLER.
+Seen = list[tuple["asyncio.Task[object] | None", str]]
 
-def _recording_agent(seen: list[tuple[asyncio.Task[object] | None, str]]) -> Agent[None, str]:
+
+def _recording_agent() -> tuple[Agent[None, str], Seen]:
+    seen: Seen = []
+
     @tool
     async def where() -> str:
         """Say where the run goes on."""
         seen.append((asyncio.current_task(), CALLER.get()))
         return "here"
 
-    return Agent("grok-4", tools=[where], client=ScriptedModel([call("where", {}), "done"]))
+    agent = Agent("grok-4", tools=[where], client=ScriptedModel([call("where", {}), "done"]))
+    return agent, seen
 
 
-async def test_get_result_at_once_runs_the_run_in_the_blocks_own_task() -> None:
-    seen: list[tuple[asyncio.Task[object] | None, str]] = []
-    agent = _recording_agent(seen)
-    CALLER.set("block")
+@pytest.fixture
+def caller_is_block() -> Iterator[None]:
+    token = CALLER.set("block")
+    yield
+    CALLER.reset(token)
+
+
+async def test_get_result_at_once_runs_the_run_in_the_blocks_own_task(
+    caller_is_block: None,
+) -> None:
+    agent, seen = _recording_agent()
     with anyio.fail_after(5):
         async with agent.run_stream("?") as stream:
             result = await stream.get_result()
@@ -221,10 +237,8 @@ async def test_get_result_at_once_runs_the_run_in_the_blocks_own_task() -> None:
     assert seen == [(asyncio.current_task(), "block")]
 
 
-async def test_get_result_after_the_run_began_waits_for_its_task() -> None:
-    seen: list[tuple[asyncio.Task[object] | None, str]] = []
-    agent = _recording_agent(seen)
-    CALLER.set("block")
+async def test_get_result_after_the_run_began_waits_for_its_task(caller_is_block: None) -> None:
+    agent, seen = _recording_agent()
     with anyio.fail_after(5):
         async with agent.run_stream("?") as stream:
             await anyio.sleep(0.01)  # the run starts on its own meanwhile
@@ -237,8 +251,7 @@ async def test_get_result_after_the_run_began_waits_for_its_task() -> None:
 
 
 async def test_get_result_from_another_task_than_the_blocks() -> None:
-    seen: list[tuple[asyncio.Task[object] | None, str]] = []
-    agent = _recording_agent(seen)
+    agent, seen = _recording_agent()
     results: list[str] = []
     with anyio.fail_after(5):
         async with agent.run_stream("?") as stream:
@@ -249,6 +262,31 @@ async def test_get_result_from_another_task_than_the_blocks() -> None:
                 group.start_soon(read)
     assert results == ["done"]
     assert len(seen) == 1
+
+
+@pytest.mark.parametrize("read_first", [0, 1])
+async def test_text_deltas_nobody_will_read_are_not_made(
+    monkeypatch: pytest.MonkeyPatch, read_first: int
+) -> None:
+    made: list[str] = []
+
+    def counted_delta(text: str) -> TextDelta:
+        made.append(text)
+        return TextDelta(text)
+
+    monkeypatch.setattr(agentkit._run, "TextDelta", counted_delta)
+    agent = Agent("grok-4", client=ScriptedModel([LONG]))
+    with anyio.fail_after(5):
+        async with agent.run_stream("?") as stream:
+            for _ in range(read_first):
+                await stream.__anext__()
+            result = await stream.get_result()
+    assert result.output == LONG
+    if read_first == 0:
+        assert made == []  # asked for the result at once: the run makes no event
+    else:
+        # The event read, and at most what the hand-off could hold before the reader left.
+        assert 0 < len(made) <= 1 + _BUFFER < len(LONG.split(" "))
 
 
 async def test_the_run_starts_without_a_reader() -> None:
