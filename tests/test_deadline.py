@@ -83,8 +83,7 @@ async def test_on_asyncio_a_cancellation_landing_with_the_timer_is_not_swallowed
         task = asyncio.current_task()
         assert task is not None
         with deadline:
-            assert deadline._handle is not None
-            loop.call_at(deadline._handle.when(), task.cancel)
+            loop.call_at(deadline._due_at, task.cancel)
             await asyncio.sleep(5)
 
     task = asyncio.ensure_future(cancelled_with_the_timer())
@@ -101,3 +100,31 @@ async def test_on_asyncio_an_expired_deadline_leaves_the_task_uncancelled() -> N
         await asyncio.sleep(5)
     assert deadline.expired
     assert task.cancelling() == 0
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_on_asyncio_deadlines_due_in_one_tick_share_one_timer() -> None:
+    loop = asyncio.get_running_loop()
+    timers = 0
+    call_at = loop.call_at
+
+    def counting(when: float, callback: object, *args: object, **kwargs: object) -> object:
+        nonlocal timers
+        timers += 1
+        return call_at(when, callback, *args, **kwargs)  # type: ignore[arg-type]
+
+    loop.call_at = counting  # type: ignore[method-assign,assignment]
+    try:
+        for _ in range(200):  # one after another, as a run's requests come
+            with Deadline(30) as deadline:
+                await asyncio.sleep(0)
+            assert not deadline.expired
+        # 30 s deadlines fall due in quarter-second ticks: the 200 made one or two timers.
+        assert 1 <= timers <= 2
+        started = loop.time()
+        with Deadline(0.05) as short:
+            await asyncio.sleep(5)
+        assert short.expired
+        assert 0.05 <= loop.time() - started < 1  # on time, give or take a tick (not at 5 s)
+    finally:
+        del loop.call_at
