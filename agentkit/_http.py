@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx2
 
@@ -195,15 +195,11 @@ class _HttpxStream:
         self.status_code = response.status_code
         self.headers: Mapping[str, str] = response.headers
 
-    async def iter_bytes(self) -> AsyncIterator[bytes]:
+    def iter_bytes(self) -> AsyncIterator[bytes]:
         """The body as it arrives; transport failures become agentkit errors."""
-        try:
-            async for chunk in self._response.aiter_bytes():
-                yield chunk
-        except httpx2.HTTPError as error:
-            raise _translate(error, self._method, self._url, self._secrets) from chained(
-                error, self._secrets
-            )
+        return _TranslatedChunks(
+            self._response.aiter_bytes(), self._method, self._url, self._secrets
+        )
 
     async def read(self) -> bytes:
         """The rest of the body at once (for error responses to a streaming request)."""
@@ -221,6 +217,32 @@ class _HttpxStream:
     async def aclose(self) -> None:
         """Release the connection."""
         await self._response.aclose()
+
+
+class _TranslatedChunks:
+    """httpx2's body chunks, its failures turned into agentkit errors. A class rather than an
+    async generator: asyncio registers and finalizes each of those, a stream's every turn."""
+
+    __slots__ = ("_chunks", "_method", "_secrets", "_url")
+
+    def __init__(
+        self, chunks: AsyncIterator[bytes], method: str, url: str, secrets: tuple[str, ...]
+    ) -> None:
+        self._chunks = chunks
+        self._method = method
+        self._url = url
+        self._secrets = secrets
+
+    def __aiter__(self) -> _TranslatedChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            return await self._chunks.__anext__()
+        except httpx2.HTTPError as error:
+            raise _translate(error, self._method, self._url, self._secrets) from chained(
+                error, self._secrets
+            )
 
 
 def _translate(
@@ -271,10 +293,13 @@ class ShardedTransport(httpx2.AsyncBaseTransport):
         )
         self._next = 0
 
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+    def handle_async_request(
+        self, request: httpx2.Request
+    ) -> Coroutine[Any, Any, httpx2.Response]:
+        # The shard's coroutine itself, for httpx2 to await: no coroutine of our own per request.
         index = self._next
         self._next = (index + 1) % len(self.shards)
-        return await self.shards[index].handle_async_request(request)
+        return self.shards[index].handle_async_request(request)
 
     async def aclose(self) -> None:
         for shard in self.shards:
@@ -282,7 +307,12 @@ class ShardedTransport(httpx2.AsyncBaseTransport):
 
 
 class HTTPClient:
-    """A pooled async HTTP client; owns the httpx2 client unless one was handed in."""
+    """A pooled async HTTP client; owns the httpx2 client unless one was handed in.
+
+    Args:
+        headers: Sent with every request; a request's own headers add to them or replace
+            them (never remove them).
+    """
 
     def __init__(
         self,
@@ -293,9 +323,13 @@ class HTTPClient:
         http_client: httpx2.AsyncClient | None = None,
         max_connections: int = 1000,
         secrets: tuple[str, ...] = (),
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         if transport is not None and http_client is not None:
             raise ConfigurationError("pass either transport= or http_client=, not both")
+        # Headers every request carries go on the httpx2 client once, when it is ours: httpx2
+        # merges a request's own headers into the client's one at a time, at microseconds each.
+        self._common = headers if headers and http_client is None else None
         # An http_client's transport is its own business: assume it reaches the network.
         self._guarded = http_client is not None or reaches_network(transport)
         self._timeout = self._make_timeout(timeout, connect_timeout)
@@ -312,6 +346,7 @@ class HTTPClient:
                 timeout=self._timeout,
                 limits=limits,
                 follow_redirects=False,
+                headers=dict(self._common) if self._common is not None else None,
             )
         self._client = http_client
         self._secrets = secrets
@@ -327,8 +362,15 @@ class HTTPClient:
         extensions = None
         if timeout is not None:
             extensions = {"timeout": self._make_timeout(timeout, self._connect_timeout).as_dict()}
+        common = self._common
+        own: Mapping[str, str] | None = headers
+        if common is not None:
+            # Only what differs from the client's headers (which it sends anyway).
+            own = None if headers is common else {
+                name: value for name, value in headers.items() if common.get(name) != value
+            }
         return self._client.build_request(
-            method, url, headers=headers, content=body, extensions=extensions
+            method, url, headers=own, content=body, extensions=extensions
         )
 
     async def send(

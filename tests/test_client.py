@@ -15,6 +15,7 @@ import pytest
 
 from agentkit._http import RecordingTransport, ReplayMismatchError, ReplayTransport
 from agentkit._retry import RetryPolicy
+from agentkit._version import __version__
 from agentkit.client import GrokClient
 from agentkit.errors import (
     APIConnectionError,
@@ -225,6 +226,64 @@ async def test_streaming_assembles_fragmented_tool_calls_and_usage() -> None:
     ]
     assert completion.choices[0].finish_reason == "tool_calls"
     assert completion.usage is not None and completion.usage.total_tokens == 8
+
+
+@pytest.mark.anyio
+async def test_final_after_reading_some_chunks_folds_each_chunk_once() -> None:
+    chunk = {"id": "s", "object": "chat.completion.chunk", "created": 1, "model": "m"}
+    pieces = ["one ", "two ", "three ", "four"]
+    handler = Recorder(sse(
+        *({**chunk, "choices": [{"index": 0, "delta": {"content": p}}]} for p in pieces),
+        {**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+        {**chunk, "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9}},
+        "[DONE]",
+    ))
+    async with make_client(handler) as client:
+        stream = await client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "x"}], stream=True
+        )
+        first = await stream.__anext__()
+        second = await stream.__anext__()
+        assert [c.choices[0].delta.content for c in (first, second)] == pieces[:2]
+        completion = await stream.final()
+        assert completion.message.content == "one two three four"
+        assert completion.usage is not None and completion.usage.total_tokens == 9
+        assert [c async for c in stream] == []  # final() read it all
+        assert (await stream.final()).message.content == "one two three four"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("own_client", [True, False], ids=["own httpx2 client", "http_client given"])
+async def test_every_request_carries_the_client_headers_and_its_own_win(own_client: bool) -> None:
+    chunk = {"id": "s", "object": "chat.completion.chunk", "created": 1, "model": "m",
+             "choices": [{"index": 0, "delta": {"content": "ok"}, "finish_reason": "stop"}]}
+    answer = httpx2.Response(200, json=completion_body("ok"))
+    handler = Recorder(answer, answer, sse(chunk, "[DONE]"))
+    transport = httpx2.MockTransport(handler)
+    where: dict[str, Any] = (
+        {"transport": transport} if own_client else {"http_client": httpx2.AsyncClient(transport=transport)}
+    )
+    async with GrokClient(SECRET, base_url="http://grok.test/v1", default_headers={"X-Team": "blue"},
+                          **where) as client:
+        await client.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
+        await client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "x"}],
+            extra_headers={"User-Agent": "mine/1", "x-trace": "t1"},
+        )
+        stream = await client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "x"}], stream=True
+        )
+        await stream.final()
+    plain, custom, streamed = (request.headers for request in handler.requests)
+    for headers in (plain, custom, streamed):
+        assert headers["authorization"] == f"Bearer {SECRET}"
+        assert (headers["content-type"], headers["x-team"]) == ("application/json", "blue")
+    assert (plain["accept"], plain["user-agent"]) == ("application/json", f"agentkit/{__version__}")
+    assert "x-trace" not in plain and "x-trace" not in streamed
+    assert (custom["user-agent"], custom["x-trace"]) == ("mine/1", "t1")
+    assert custom.get_list("user-agent") == ["mine/1"]  # replaced, not sent twice
+    assert (streamed["accept"], streamed["user-agent"]) == ("text/event-stream", f"agentkit/{__version__}")
+    assert streamed.get_list("accept") == ["text/event-stream"]
 
 
 @pytest.mark.anyio

@@ -141,12 +141,16 @@ class GrokClient:
             headers["authorization"] = f"Bearer {self._api_key}"
         # Read-only so that nothing can slip a header in (or the key out) by mutation.
         self._headers: Mapping[str, str] = MappingProxyType(headers)
+        self._stream_headers: Mapping[str, str] = MappingProxyType(
+            {**headers, "accept": "text/event-stream"}
+        )
         # Always present: without limits it only listens to the server's rate-limit headers.
         self.rate_limiter = (rate_limits if isinstance(rate_limits, RateLimiter)
                              else RateLimiter(rate_limits))
         self._http = open_backend(http, timeout=timeout, transport=transport,
                                   http_client=http_client,
-                                  secrets=(self._api_key,) if self._api_key else ())
+                                  secrets=(self._api_key,) if self._api_key else (),
+                                  headers=self._headers)
         self.chat = Chat(self)
         self.completions = Completions(self)
         self.models = Models(self)
@@ -363,14 +367,17 @@ class GrokClient:
         except pydantic_core.PydanticSerializationError as error:
             raise ConfigurationError(f"the request body cannot be sent as JSON: {error}") from None
 
-    def _headers_with(self, extra: Mapping[str, str] | None) -> Mapping[str, str]:
+    def _headers_with(
+        self, extra: Mapping[str, str] | None, *, streaming: bool = False
+    ) -> Mapping[str, str]:
+        base = self._stream_headers if streaming else self._headers
         if not extra:
-            return self._headers
-        return {**self._headers, **{k.lower(): v for k, v in extra.items()}}
+            return base
+        return {**base, **{k.lower(): v for k, v in extra.items()}}
 
     def _observe_limits(self, model: str, status: int, headers: Mapping[str, str]) -> None:
         # Cheap when the server says nothing about its limits, the common case.
-        if status == 429 or any(name in headers for name in _LIMIT_HEADERS):
+        if status == 429 or not _LIMIT_HEADERS.isdisjoint(map(str.lower, headers)):
             lowered = {k.lower(): v for k, v in headers.items()}
             self.rate_limiter.observe(model, status, lowered, parse_retry_after(lowered))
 
@@ -454,7 +461,7 @@ class GrokClient:
         """POST a streaming request; retried until the first event has been read."""
         url = self._url(path)
         content = self._encode(body)
-        headers = self._headers_with({"accept": "text/event-stream", **(extra_headers or {})})
+        headers = self._headers_with(extra_headers, streaming=True)
         model = _metered_model("POST", path, body)
 
         async def attempt() -> StreamT:
@@ -486,8 +493,10 @@ class GrokClient:
 _METERED_PATHS = frozenset(
     {"chat/completions", "completions", "responses", "responses/compact", "messages"}
 )
-_LIMIT_HEADERS = ("retry-after", "x-ratelimit-remaining-requests", "x-ratelimit-limit-requests",
-                  "x-ratelimit-remaining-tokens", "x-ratelimit-limit-tokens")
+_LIMIT_HEADERS = frozenset({
+    "retry-after", "x-ratelimit-remaining-requests", "x-ratelimit-limit-requests",
+    "x-ratelimit-remaining-tokens", "x-ratelimit-limit-tokens",
+})
 
 
 def _metered_model(method: str, path: str, body: Mapping[str, Any] | None) -> str | None:
