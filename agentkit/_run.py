@@ -665,7 +665,7 @@ class AgentRun(ToolTurn, Generic[OutputT]):
         async with self._open_stream(request, on_retry=self._count_retry) as response:
             async for chunk in response:
                 if not emit.wanted:
-                    continue  # nobody will read the events: the answer is assembled anyway
+                    break  # nobody will read the events: `final()` reads the rest for less
                 if not chunk.choices and chunk.__pydantic_extra__:
                     call = chunk.__pydantic_extra__.get("server_tool_call")
                     if call is not None:

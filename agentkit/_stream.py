@@ -176,7 +176,7 @@ class _AsyncioRunTask:
         loop = self._loop = asyncio.get_running_loop()
         self._owner = asyncio.current_task(loop)
         self._run: Coroutine[Any, Any, None] | None = run  # None once a task or caller has it
-        self._scope = anyio.CancelScope()
+        self._scope: anyio.CancelScope | None = None  # made with the task
         self._task: asyncio.Task[None] | None = None
         # The run sees the context of the block's entry, as a task made there would.
         self._context = contextvars.copy_context()
@@ -186,7 +186,9 @@ class _AsyncioRunTask:
         run, self._run = self._run, None
         if run is not None:
             self._start.cancel()
-            self._task = self._loop.create_task(self._in_scope(run), context=self._context)
+            self._scope = anyio.CancelScope()
+            self._task = self._loop.create_task(self._in_scope(run, self._scope),
+                                                context=self._context)
 
     def claim(self) -> Coroutine[Any, Any, None] | None:
         if self._run is None or asyncio.current_task(self._loop) is not self._owner:
@@ -195,8 +197,9 @@ class _AsyncioRunTask:
         self._start.cancel()
         return run
 
-    async def _in_scope(self, run: Coroutine[Any, Any, None]) -> None:
-        with self._scope:
+    @staticmethod
+    async def _in_scope(run: Coroutine[Any, Any, None], scope: anyio.CancelScope) -> None:
+        with scope:
             await run
 
     def cancel(self) -> None:
@@ -204,7 +207,8 @@ class _AsyncioRunTask:
         if run is not None:  # never started: nothing ran, nothing to stop
             self._start.cancel()
             run.close()
-        self._scope.cancel()
+        if self._scope is not None:
+            self._scope.cancel()
 
     async def wait(self) -> None:
         task = self._task

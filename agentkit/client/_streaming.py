@@ -28,6 +28,7 @@ from ..types.endpoints import Completion
 __all__ = ["AsyncStream", "ChatStream", "CompletionStream"]
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
+_T = TypeVar("_T")
 
 _DRAIN_SECONDS = 0.5
 
@@ -93,7 +94,12 @@ class AsyncStream(Generic[ItemT]):
         return self._done
 
     async def _next_item(self) -> ItemT:
-        """The next item, read from the body as far as needed; StopAsyncIteration at the end.
+        """The next item, read from the body as far as needed; StopAsyncIteration at the end."""
+        return await self._next(self._parse)
+
+    async def _next(self, convert: Callable[[ServerSentEvent], _T | None]) -> _T:
+        """The next event `convert` makes something of (it returns None to go on), read from
+        the body as far as needed; StopAsyncIteration at the end.
 
         One method rather than a chain of async generators: an item costs one call here,
         whatever the number of network reads and events it took.
@@ -108,7 +114,7 @@ class AsyncStream(Generic[ItemT]):
                 await self._drain()
                 raise StopAsyncIteration
             if events:
-                item = self._parse(events.popleft())
+                item = convert(events.popleft())
                 if item is not None:
                     return item
                 continue
@@ -221,9 +227,25 @@ class ChatStream(AsyncStream[ChatCompletionChunk]):
     async def final(self) -> ChatCompletion:
         """Read the rest of the stream and return the whole answer, as a non-streamed call
         would have: text, reasoning, every tool call with its full arguments, usage."""
-        async for _ in self:
+        accumulator = self._accumulator
+        while self._buffered:
+            accumulator.add(self._buffered.popleft())
+        # Nobody will see the chunks left: each is folded as it is parsed, not handed out
+        # (`_fold` makes nothing of an event, so `_next` reads to the end).
+        try:
+            await self._next(self._fold)
+        except StopAsyncIteration:
             pass
-        return self._accumulator.completion()
+        except BaseException:
+            await self.aclose()
+            raise
+        return accumulator.completion()
+
+    def _fold(self, event: ServerSentEvent) -> None:
+        """Fold the event into the answer; None, so that `_next` reads on to the end."""
+        item = self._parse(event)
+        if item is not None:
+            self._accumulator.add(item)
 
 
 class CompletionStream(AsyncStream[Completion]):
