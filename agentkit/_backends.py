@@ -12,7 +12,6 @@ object aiohttp cannot send through: refused, saying what to do instead.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 from ._http import (
@@ -45,7 +44,6 @@ def open_backend(
     transport: Transport | None,
     http_client: httpx2.AsyncClient | None,
     secrets: tuple[str, ...],
-    headers: Mapping[str, str] | None = None,
 ) -> HTTPBackend:
     """The backend for `http`, configured; nothing is connected yet.
 
@@ -55,7 +53,7 @@ def open_backend(
     """
     if http == "httpx2":
         return HTTPClient(timeout=timeout, transport=transport, http_client=http_client,
-                          secrets=secrets, headers=headers)
+                          secrets=secrets)
     if http != "aiohttp":
         choices = " or ".join(repr(name) for name in HTTP_LIBRARIES)
         raise ConfigurationError(f"http= takes {choices}, got {http!r}")

@@ -7,11 +7,13 @@ own exceptions, never an httpx2 type, so another HTTP library can sit behind the
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import httpx2
@@ -256,6 +258,21 @@ def _translate(
     return connection_error(method, url, error, secrets)
 
 
+class _NoCookies(http.cookiejar.CookieJar):
+    """A jar that keeps nothing, as the aiohttp backend's: an API client has no session to
+    keep, and a cookie kept would go out with every request after it."""
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        pass
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        pass
+
+
+# Read-only header mappings merged once per client: a GrokClient has two (plain, streaming).
+_PREPARED_HEADERS = 8
+
+
 # httpcore2's pool matches each waiting request against every connection on every change:
 # the work per request grows with the connections open, and at 1,000 runs in flight it is
 # most of the CPU a run costs. Pools of at most this many connections keep that scan short.
@@ -307,12 +324,7 @@ class ShardedTransport(httpx2.AsyncBaseTransport):
 
 
 class HTTPClient:
-    """A pooled async HTTP client; owns the httpx2 client unless one was handed in.
-
-    Args:
-        headers: Sent with every request; a request's own headers add to them or replace
-            them (never remove them).
-    """
+    """A pooled async HTTP client; owns the httpx2 client unless one was handed in."""
 
     def __init__(
         self,
@@ -323,19 +335,18 @@ class HTTPClient:
         http_client: httpx2.AsyncClient | None = None,
         max_connections: int = 1000,
         secrets: tuple[str, ...] = (),
-        headers: Mapping[str, str] | None = None,
     ) -> None:
         if transport is not None and http_client is not None:
             raise ConfigurationError("pass either transport= or http_client=, not both")
-        # Headers every request carries go on the httpx2 client once, when it is ours: httpx2
-        # merges a request's own headers into the client's one at a time, at microseconds each.
-        self._common = headers if headers and http_client is None else None
         # An http_client's transport is its own business: assume it reaches the network.
         self._guarded = http_client is not None or reaches_network(transport)
         self._timeout = self._make_timeout(timeout, connect_timeout)
+        self._timeouts = self._timeout.as_dict()
         self._default_timeout = timeout
         self._connect_timeout = connect_timeout
         self._owns_client = http_client is None
+        # Each read-only header mapping merged with the client's headers, once (see _merged).
+        self._prepared: dict[int, tuple[Mapping[str, str], httpx2.Headers]] = {}
         if http_client is None:
             limits = httpx2.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
@@ -346,7 +357,7 @@ class HTTPClient:
                 timeout=self._timeout,
                 limits=limits,
                 follow_redirects=False,
-                headers=dict(self._common) if self._common is not None else None,
+                cookies=_NoCookies(),
             )
         self._client = http_client
         self._secrets = secrets
@@ -359,19 +370,31 @@ class HTTPClient:
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
         timeout: float | None,
     ) -> httpx2.Request:
-        extensions = None
-        if timeout is not None:
-            extensions = {"timeout": self._make_timeout(timeout, self._connect_timeout).as_dict()}
-        common = self._common
-        own: Mapping[str, str] | None = headers
-        if common is not None:
-            # Only what differs from the client's headers (which it sends anyway).
-            own = None if headers is common else {
-                name: value for name, value in headers.items() if common.get(name) != value
-            }
-        return self._client.build_request(
-            method, url, headers=own, content=body, extensions=extensions
-        )
+        timeouts = (None if timeout is None
+                    else self._make_timeout(timeout, self._connect_timeout).as_dict())
+        if not self._owns_client:  # a handed-in client keeps its own timeouts and merging
+            return self._client.build_request(
+                method, url, headers=headers, content=body,
+                extensions=None if timeouts is None else {"timeout": timeouts},
+            )
+        # Our own client has no base URL, query, cookies or auth to merge in, so the request
+        # is made whole here: `build_request` would merge its headers into the client's one
+        # at a time, at several microseconds each, for every request.
+        return httpx2.Request(method, url, headers=self._merged(headers), content=body,
+                              extensions={"timeout": timeouts or self._timeouts})
+
+    def _merged(self, headers: Mapping[str, str]) -> httpx2.Headers:
+        """The client's headers with `headers` over them; made once for a read-only mapping
+        (the GrokClient's own), whose contents never change."""
+        key = id(headers)
+        prepared = self._prepared.get(key)
+        if prepared is not None and prepared[0] is headers:
+            return prepared[1]
+        merged = httpx2.Headers(self._client.headers)
+        merged.update(headers)
+        if isinstance(headers, MappingProxyType) and len(self._prepared) < _PREPARED_HEADERS:
+            self._prepared[key] = (headers, merged)  # held, so that its id is not reused
+        return merged
 
     async def send(
         self,

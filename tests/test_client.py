@@ -287,6 +287,16 @@ async def test_every_request_carries_the_client_headers_and_its_own_win(own_clie
 
 
 @pytest.mark.anyio
+async def test_a_cookie_set_by_the_server_is_not_kept_nor_sent_back() -> None:
+    answer = httpx2.Response(200, json=completion_body("ok"), headers={"set-cookie": "session=s1; Path=/"})
+    handler = Recorder(answer)
+    async with make_client(handler) as client:
+        for _ in range(2):
+            await client.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
+    assert [request.headers.get("cookie") for request in handler.requests] == [None, None]
+
+
+@pytest.mark.anyio
 async def test_several_calls_under_one_index_are_told_apart_by_id() -> None:
     chunk = {"id": "s", "object": "chat.completion.chunk", "created": 1, "model": "m"}
     call = {"index": 0, "type": "function"}

@@ -149,8 +149,7 @@ class GrokClient:
                              else RateLimiter(rate_limits))
         self._http = open_backend(http, timeout=timeout, transport=transport,
                                   http_client=http_client,
-                                  secrets=(self._api_key,) if self._api_key else (),
-                                  headers=self._headers)
+                                  secrets=(self._api_key,) if self._api_key else ())
         self.chat = Chat(self)
         self.completions = Completions(self)
         self.models = Models(self)
