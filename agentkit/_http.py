@@ -185,7 +185,9 @@ def chained(error: BaseException, secrets: tuple[str, ...]) -> BaseException | N
 class _HttpxStream:
     """`HTTPStream` over an httpx2 response."""
 
-    __slots__ = ("_method", "_response", "_secrets", "_url", "headers", "status_code")
+    __slots__ = ("_chunks", "_method", "_response", "_secrets", "_url", "headers", "status_code")
+
+    _chunks: AsyncIterator[bytes]  # the body's, from iter_bytes() on
 
     def __init__(
         self, response: httpx2.Response, method: str, url: str, secrets: tuple[str, ...] = ()
@@ -198,10 +200,23 @@ class _HttpxStream:
         self.headers: Mapping[str, str] = response.headers
 
     def iter_bytes(self) -> AsyncIterator[bytes]:
-        """The body as it arrives; transport failures become agentkit errors."""
-        return _TranslatedChunks(
-            self._response.aiter_bytes(), self._method, self._url, self._secrets
-        )
+        """The body as it arrives; transport failures become agentkit errors.
+
+        The stream is its own iterator rather than an async generator: asyncio registers and
+        finalizes each of those, a stream's every turn."""
+        self._chunks = self._response.aiter_bytes()
+        return self
+
+    def __aiter__(self) -> _HttpxStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            return await self._chunks.__anext__()
+        except httpx2.HTTPError as error:
+            raise _translate(error, self._method, self._url, self._secrets) from chained(
+                error, self._secrets
+            )
 
     async def read(self) -> bytes:
         """The rest of the body at once (for error responses to a streaming request)."""
@@ -219,32 +234,6 @@ class _HttpxStream:
     async def aclose(self) -> None:
         """Release the connection."""
         await self._response.aclose()
-
-
-class _TranslatedChunks:
-    """httpx2's body chunks, its failures turned into agentkit errors. A class rather than an
-    async generator: asyncio registers and finalizes each of those, a stream's every turn."""
-
-    __slots__ = ("_chunks", "_method", "_secrets", "_url")
-
-    def __init__(
-        self, chunks: AsyncIterator[bytes], method: str, url: str, secrets: tuple[str, ...]
-    ) -> None:
-        self._chunks = chunks
-        self._method = method
-        self._url = url
-        self._secrets = secrets
-
-    def __aiter__(self) -> _TranslatedChunks:
-        return self
-
-    async def __anext__(self) -> bytes:
-        try:
-            return await self._chunks.__anext__()
-        except httpx2.HTTPError as error:
-            raise _translate(error, self._method, self._url, self._secrets) from chained(
-                error, self._secrets
-            )
 
 
 def _translate(
